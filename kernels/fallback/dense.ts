@@ -1,0 +1,47 @@
+/** Linear layer + activation as plain tf ops (fallback and oracle of the fused dense kernel). */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Activation, LinearWeights } from '../types.js';
+
+const SQRT_HALF = Math.SQRT1_2;
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** HF ACT2FN activations. `gelu` is the exact erf GELU. */
+export function activate(x: tf.Tensor, act: Activation): tf.Tensor {
+  return tf.tidy(() => {
+    switch (act) {
+      case 'linear':
+        return x;
+      case 'gelu':
+        return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT_HALF))));
+      case 'gelu_new': {
+        const inner = tf.mul(SQRT_2_OVER_PI, tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+        return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+      }
+      case 'gelu_fast': {
+        const inner = tf.mul(tf.mul(x, 0.7978845608), tf.add(1, tf.mul(tf.mul(x, x), 0.044715)));
+        return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+      }
+      case 'quick_gelu':
+        return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+      case 'relu':
+        return tf.relu(x);
+      case 'silu':
+        return tf.mul(x, tf.sigmoid(x));
+      case 'tanh':
+        return tf.tanh(x);
+      case 'sigmoid':
+        return tf.sigmoid(x);
+    }
+  });
+}
+
+/** y = act(x · Wᵀ + b) for x of any rank ≥ 2 ([..., in] → [..., out]). */
+export function denseFallback(x: tf.Tensor, w: LinearWeights, act: Activation = 'linear'): tf.Tensor {
+  return tf.tidy(() => {
+    const [out, inDim] = w.weight.shape;
+    const lead = x.shape.slice(0, -1);
+    const x2 = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
+    const y = tf.fused.matMul({ a: x2, b: w.weight, transposeB: true, bias: w.bias });
+    return tf.reshape(activate(y, act), [...lead, out]);
+  });
+}

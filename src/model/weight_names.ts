@@ -1,0 +1,118 @@
+/**
+ * The Hugging Face state_dict names and shapes each LXMERT class needs, derived from a config.
+ * The converter checks checkpoints against this list; the model loads by these names.
+ */
+import type { LxmertConfig } from '../config.js';
+
+/** Which HF class a checkpoint is for. */
+export type LxmertArchitecture = 'LxmertModel' | 'LxmertForPreTraining' | 'LxmertForQuestionAnswering';
+
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+}
+
+/** The decoder of the MLM head is tied to the word embeddings (stored once). */
+export const TIED_WEIGHTS: Readonly<Record<string, string>> = {
+  'cls.predictions.decoder.weight': 'lxmert.embeddings.word_embeddings.weight',
+};
+
+function linear(out: WeightSpec[], prefix: string, inDim: number, outDim: number): void {
+  out.push({ name: `${prefix}.weight`, shape: [outDim, inDim] });
+  out.push({ name: `${prefix}.bias`, shape: [outDim] });
+}
+
+function layerNorm(out: WeightSpec[], prefix: string, dim: number): void {
+  out.push({ name: `${prefix}.weight`, shape: [dim] });
+  out.push({ name: `${prefix}.bias`, shape: [dim] });
+}
+
+function attention(out: WeightSpec[], prefix: string, self: string, h: number): void {
+  for (const p of ['query', 'key', 'value']) linear(out, `${prefix}.${self}.${p}`, h, h);
+  linear(out, `${prefix}.output.dense`, h, h);
+  layerNorm(out, `${prefix}.output.LayerNorm`, h);
+}
+
+function ffn(out: WeightSpec[], inter: string, output: string, h: number, i: number): void {
+  linear(out, `${inter}.dense`, h, i);
+  linear(out, `${output}.dense`, i, h);
+  layerNorm(out, `${output}.LayerNorm`, h);
+}
+
+/** Weights of `LxmertModel`, under `prefix` (`lxmert.` inside the heads classes, '' alone). */
+export function lxmertModelWeights(cfg: LxmertConfig, prefix = 'lxmert.'): WeightSpec[] {
+  const h = cfg.hiddenSize;
+  const i = cfg.intermediateSize;
+  const out: WeightSpec[] = [];
+  const p = prefix;
+  out.push({ name: `${p}embeddings.word_embeddings.weight`, shape: [cfg.vocabSize, h] });
+  out.push({ name: `${p}embeddings.position_embeddings.weight`, shape: [cfg.maxPositionEmbeddings, h] });
+  out.push({ name: `${p}embeddings.token_type_embeddings.weight`, shape: [cfg.typeVocabSize, h] });
+  layerNorm(out, `${p}embeddings.LayerNorm`, h);
+  linear(out, `${p}encoder.visn_fc.visn_fc`, cfg.visualFeatDim, h);
+  layerNorm(out, `${p}encoder.visn_fc.visn_layer_norm`, h);
+  linear(out, `${p}encoder.visn_fc.box_fc`, cfg.visualPosDim, h);
+  layerNorm(out, `${p}encoder.visn_fc.box_layer_norm`, h);
+  const single = (name: string) => {
+    attention(out, `${name}.attention`, 'self', h);
+    ffn(out, `${name}.intermediate`, `${name}.output`, h, i);
+  };
+  for (let l = 0; l < cfg.lLayers; l++) single(`${p}encoder.layer.${l}`);
+  for (let r = 0; r < cfg.rLayers; r++) single(`${p}encoder.r_layers.${r}`);
+  for (let x = 0; x < cfg.xLayers; x++) {
+    const xp = `${p}encoder.x_layers.${x}`;
+    attention(out, `${xp}.visual_attention`, 'att', h);
+    attention(out, `${xp}.lang_self_att`, 'self', h);
+    attention(out, `${xp}.visn_self_att`, 'self', h);
+    ffn(out, `${xp}.lang_inter`, `${xp}.lang_output`, h, i);
+    ffn(out, `${xp}.visn_inter`, `${xp}.visn_output`, h, i);
+  }
+  linear(out, `${p}pooler.dense`, h, h);
+  return out;
+}
+
+function answerHead(out: WeightSpec[], cfg: LxmertConfig): void {
+  const h = cfg.hiddenSize;
+  linear(out, 'answer_head.logit_fc.0', h, 2 * h);
+  layerNorm(out, 'answer_head.logit_fc.2', 2 * h);
+  linear(out, 'answer_head.logit_fc.3', 2 * h, cfg.numQaLabels);
+}
+
+/**
+ * Every weight the class needs, with HF's name and shape. For `LxmertForPreTraining` the heads
+ * present depend on the task_* / visual_*_loss flags, as in HF.
+ */
+export function expectedWeights(cfg: LxmertConfig, arch: LxmertArchitecture): WeightSpec[] {
+  if (arch === 'LxmertModel') return lxmertModelWeights(cfg, '');
+  const out = lxmertModelWeights(cfg);
+  const h = cfg.hiddenSize;
+  if (arch === 'LxmertForQuestionAnswering') {
+    answerHead(out, cfg);
+    return out;
+  }
+  // LxmertForPreTraining: cls = LxmertPreTrainingHeads (always built).
+  linear(out, 'cls.predictions.transform.dense', h, h);
+  layerNorm(out, 'cls.predictions.transform.LayerNorm', h);
+  out.push({ name: 'cls.predictions.decoder.weight', shape: [cfg.vocabSize, h] });
+  out.push({ name: 'cls.predictions.bias', shape: [cfg.vocabSize] });
+  linear(out, 'cls.seq_relationship', h, 2);
+  if (cfg.taskObjPredict) {
+    linear(out, 'obj_predict_head.transform.dense', h, h);
+    layerNorm(out, 'obj_predict_head.transform.LayerNorm', h);
+    if (cfg.visualObjLoss) linear(out, 'obj_predict_head.decoder_dict.obj', h, cfg.numObjectLabels);
+    if (cfg.visualAttrLoss) linear(out, 'obj_predict_head.decoder_dict.attr', h, cfg.numAttrLabels);
+    if (cfg.visualFeatLoss) linear(out, 'obj_predict_head.decoder_dict.feat', h, cfg.visualFeatDim);
+  }
+  if (cfg.taskQa) answerHead(out, cfg);
+  return out;
+}
+
+/** The architecture named by config.json `architectures`, defaulting to LxmertModel. */
+export function architectureOf(cfg: LxmertConfig): LxmertArchitecture {
+  for (const a of cfg.architectures) {
+    if (a === 'LxmertForPreTraining' || a === 'LxmertForQuestionAnswering' || a === 'LxmertModel') {
+      return a;
+    }
+  }
+  return 'LxmertModel';
+}
