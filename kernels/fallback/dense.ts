@@ -41,7 +41,9 @@ export function denseFallback(x: tf.Tensor, w: LinearWeights, act: Activation = 
     const [out, inDim] = w.weight.shape;
     const lead = x.shape.slice(0, -1);
     const x2 = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
-    const y = tf.fused.matMul({ a: x2, b: w.weight, transposeB: true, bias: w.bias });
+    // Not tf.fused.matMul with `bias`: tfjs-backend-wasm 4.22 adds the bias wrongly when
+    // transposeB is set (max error ~4 on random data; test/kernels pins it).
+    const y = tf.add(tf.matMul(x2, w.weight, false, true), w.bias);
     return tf.reshape(activate(y, act), [...lead, out]);
   });
 }

@@ -5,7 +5,8 @@
 import type { LxmertConfig } from '../config.js';
 
 /** Which HF class a checkpoint is for. */
-export type LxmertArchitecture = 'LxmertModel' | 'LxmertForPreTraining' | 'LxmertForQuestionAnswering';
+export type LxmertArchitecture =
+  'LxmertModel' | 'LxmertForPreTraining' | 'LxmertForQuestionAnswering';
 
 export interface WeightSpec {
   name: string;
@@ -46,7 +47,10 @@ export function lxmertModelWeights(cfg: LxmertConfig, prefix = 'lxmert.'): Weigh
   const out: WeightSpec[] = [];
   const p = prefix;
   out.push({ name: `${p}embeddings.word_embeddings.weight`, shape: [cfg.vocabSize, h] });
-  out.push({ name: `${p}embeddings.position_embeddings.weight`, shape: [cfg.maxPositionEmbeddings, h] });
+  out.push({
+    name: `${p}embeddings.position_embeddings.weight`,
+    shape: [cfg.maxPositionEmbeddings, h],
+  });
   out.push({ name: `${p}embeddings.token_type_embeddings.weight`, shape: [cfg.typeVocabSize, h] });
   layerNorm(out, `${p}embeddings.LayerNorm`, h);
   linear(out, `${p}encoder.visn_fc.visn_fc`, cfg.visualFeatDim, h);

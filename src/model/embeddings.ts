@@ -1,0 +1,103 @@
+/**
+ * LxmertEmbeddings and LxmertVisualFeatureEncoder.
+ * Original source: transformers/models/lxmert/modeling_lxmert.py.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { addLayerNorm, dense } from '../../kernels/ops.js';
+import type { LinearWeights } from '../../kernels/types.js';
+import type { LxmertConfig } from '../config.js';
+import { LN_EPS, LxmertModule, type LayerNormWeights, type WeightSource } from './module.js';
+
+/** word + position + token-type embeddings → LayerNorm. */
+export class LxmertEmbeddings extends LxmertModule {
+  static readonly className: string = 'LxmertEmbeddings';
+  readonly wordEmbeddings: tf.Tensor2D;
+  readonly positionEmbeddings: tf.Tensor2D;
+  readonly tokenTypeEmbeddings: tf.Tensor2D;
+  readonly layerNormW: LayerNormWeights;
+
+  constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
+    super(prefix, source);
+    const h = cfg.hiddenSize;
+    this.wordEmbeddings = this.weight('word_embeddings.weight', [
+      cfg.vocabSize,
+      h,
+    ]).read() as tf.Tensor2D;
+    this.positionEmbeddings = this.weight('position_embeddings.weight', [
+      cfg.maxPositionEmbeddings,
+      h,
+    ]).read() as tf.Tensor2D;
+    this.tokenTypeEmbeddings = this.weight('token_type_embeddings.weight', [
+      cfg.typeVocabSize,
+      h,
+    ]).read() as tf.Tensor2D;
+    this.layerNormW = this.layerNorm('LayerNorm', h);
+  }
+
+  /**
+   * @param inputIds [B, L] int32
+   * @param tokenTypeIds [B, L] int32
+   * @returns [B, L, H]
+   */
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor3D {
+    const [inputIds, tokenTypeIds] = inputs as tf.Tensor2D[];
+    return tf.tidy(() => {
+      const seqLen = inputIds.shape[1];
+      const words = tf.gather(this.wordEmbeddings, inputIds); // [B, L, H]
+      const positions = tf.slice(this.positionEmbeddings, [0, 0], [seqLen, -1]); // [L, H]
+      const types = tf.gather(this.tokenTypeEmbeddings, tokenTypeIds); // [B, L, H]
+      const sum = tf.add(tf.add(words, positions), types);
+      return addLayerNorm(
+        sum,
+        null,
+        this.layerNormW.gamma,
+        this.layerNormW.beta,
+        LN_EPS,
+      ) as tf.Tensor3D;
+    });
+  }
+}
+
+/** (LN(visn_fc(feats)) + LN(box_fc(pos))) / 2. */
+export class LxmertVisualFeatureEncoder extends LxmertModule {
+  static readonly className: string = 'LxmertVisualFeatureEncoder';
+  readonly visnFc: LinearWeights;
+  readonly visnLayerNorm: LayerNormWeights;
+  readonly boxFc: LinearWeights;
+  readonly boxLayerNorm: LayerNormWeights;
+
+  constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
+    super(prefix, source);
+    const h = cfg.hiddenSize;
+    this.visnFc = this.linear('visn_fc', cfg.visualFeatDim, h);
+    this.visnLayerNorm = this.layerNorm('visn_layer_norm', h);
+    this.boxFc = this.linear('box_fc', cfg.visualPosDim, h);
+    this.boxLayerNorm = this.layerNorm('box_layer_norm', h);
+  }
+
+  /**
+   * @param visualFeats [B, V, F]
+   * @param visualPos [B, V, P]
+   * @returns [B, V, H]
+   */
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor3D {
+    const [feats, pos] = inputs as tf.Tensor3D[];
+    return tf.tidy(() => {
+      const x = addLayerNorm(
+        dense(feats, this.visnFc),
+        null,
+        this.visnLayerNorm.gamma,
+        this.visnLayerNorm.beta,
+        LN_EPS,
+      );
+      const y = addLayerNorm(
+        dense(pos, this.boxFc),
+        null,
+        this.boxLayerNorm.gamma,
+        this.boxLayerNorm.beta,
+        LN_EPS,
+      );
+      return tf.div(tf.add(x, y), 2) as tf.Tensor3D;
+    });
+  }
+}

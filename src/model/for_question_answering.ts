@@ -1,0 +1,43 @@
+/**
+ * LxmertForQuestionAnswering: LxmertModel + the answer head.
+ * Original source: transformers/models/lxmert/modeling_lxmert.py.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LxmertConfig } from '../config.js';
+import { LxmertVisualAnswerHead } from './heads.js';
+import type { ForwardOptions, LxmertInputs } from './inputs.js';
+import { LxmertModel, type LxmertOutputs } from './lxmert_model.js';
+import { LxmertModule, type WeightSource } from './module.js';
+
+export class LxmertForQuestionAnswering extends LxmertModule {
+  static readonly className: string = 'LxmertForQuestionAnswering';
+  readonly lxmert: LxmertModel;
+  readonly answerHead: LxmertVisualAnswerHead;
+
+  constructor(
+    readonly config: LxmertConfig,
+    source: WeightSource,
+  ) {
+    super('', source);
+    this.lxmert = this.child(new LxmertModel(config, source, 'lxmert'));
+    this.answerHead = this.child(new LxmertVisualAnswerHead(config, 'answer_head', source));
+  }
+
+  /** LxmertModel's outputs plus `question_answering_score` [B, num_qa_labels]. */
+  forward(inputs: LxmertInputs, opts: ForwardOptions = {}): LxmertOutputs {
+    const base = this.lxmert.forward(inputs, opts);
+    return tf.tidy(() => ({
+      ...base,
+      question_answering_score: this.answerHead.call(base.pooled_output),
+    }));
+  }
+
+  /** The VQA path alone: encoders, pooler, answer head → [B, num_qa_labels]. */
+  answerScores(inputs: LxmertInputs, opts: ForwardOptions = {}): tf.Tensor2D {
+    return tf.tidy(() => this.answerHead.call(this.lxmert.forward(inputs, opts).pooled_output));
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => this.answerHead.call(this.lxmert.call(inputs)[2]));
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * LxmertModel: embeddings, the three encoders and the pooler.
+ * Original source: transformers/models/lxmert/modeling_lxmert.py.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LxmertConfig } from '../config.js';
+import { LxmertEmbeddings } from './embeddings.js';
+import { LxmertEncoder } from './encoder.js';
+import { LxmertPooler } from './heads.js';
+import { extendedMask, validateInputs, type ForwardOptions, type LxmertInputs } from './inputs.js';
+import { LxmertModule, type WeightSource } from './module.js';
+
+/** Outputs by the golden files' names (`language_output`, `language_hidden_states.3` …). */
+export type LxmertOutputs = Record<string, tf.Tensor>;
+
+export class LxmertModel extends LxmertModule {
+  static readonly className: string = 'LxmertModel';
+  readonly embeddings: LxmertEmbeddings;
+  readonly encoder: LxmertEncoder;
+  readonly pooler: LxmertPooler;
+
+  /** @param prefix '' for a bare LxmertModel checkpoint, 'lxmert' inside the head classes */
+  constructor(
+    readonly config: LxmertConfig,
+    source: WeightSource,
+    prefix = '',
+  ) {
+    super(prefix, source);
+    const p = prefix ? `${prefix}.` : '';
+    this.embeddings = this.child(new LxmertEmbeddings(config, `${p}embeddings`, source));
+    this.encoder = this.child(new LxmertEncoder(config, `${p}encoder`, source));
+    this.pooler = this.child(new LxmertPooler(config, `${p}pooler`, source));
+  }
+
+  /** Run the model. The caller owns (and must dispose) every returned tensor. */
+  forward(inputs: LxmertInputs, opts: ForwardOptions = {}): LxmertOutputs {
+    validateInputs(this.config, inputs, opts.validate ?? true);
+    return tf.tidy(() => {
+      const ids = inputs.inputIds;
+      const tokenTypes = inputs.tokenTypeIds ?? tf.zerosLike(ids);
+      // An absent text mask is all ones: its additive form is all zeros, so it is skipped.
+      const langMask = inputs.attentionMask ? extendedMask(inputs.attentionMask) : null;
+      const visnMask = inputs.visualAttentionMask ? extendedMask(inputs.visualAttentionMask) : null;
+      const emb = this.embeddings.call([ids, tokenTypes]); // [B, L, H]
+      const withProbs = opts.outputAttentions ?? false;
+      const keep = opts.outputHiddenStates ?? false;
+      const enc = this.encoder.forward(
+        emb,
+        langMask,
+        inputs.visualFeats,
+        inputs.visualPos,
+        visnMask,
+        withProbs,
+        keep,
+      );
+      const out: LxmertOutputs = {
+        language_output: enc.lang,
+        vision_output: enc.visn,
+        pooled_output: this.pooler.call(enc.lang),
+      };
+      const put = (name: string, ts: tf.Tensor[]) =>
+        ts.forEach((t, i) => (out[`${name}.${i}`] = t));
+      if (keep) {
+        put('language_hidden_states', enc.langHidden);
+        put('vision_hidden_states', enc.visnHidden);
+      }
+      if (withProbs) {
+        put('language_attentions', enc.langAttentions);
+        put('vision_attentions', enc.visnAttentions);
+        put('cross_encoder_attentions', enc.crossAttentions);
+      }
+      if (opts.outputEmbeddings) {
+        out.embedding_output = emb;
+        out.visual_embedding_output = this.encoder.visnFc.call([
+          inputs.visualFeats,
+          inputs.visualPos,
+        ]);
+      }
+      return out;
+    });
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const [inputIds, visualFeats, visualPos] = inputs as tf.Tensor[];
+    const out = this.forward({
+      inputIds: inputIds as tf.Tensor2D,
+      visualFeats: visualFeats as tf.Tensor3D,
+      visualPos: visualPos as tf.Tensor3D,
+    });
+    return [out.language_output, out.vision_output, out.pooled_output];
+  }
+}

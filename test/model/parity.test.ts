@@ -1,0 +1,62 @@
+/**
+ * Parity with Hugging Face's PyTorch LXMERT: every output of every golden case, on cpu and
+ * wasm, within cases.json's tolerance (max_abs and rel_l2 over the whole tensor).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFromHf } from '../../src/config.js';
+import { buildModel, forwardAll, type AnyLxmertModel } from '../../src/model/index.js';
+import { toFloat32 } from '../../src/weights/raw_tensor.js';
+import { readSafetensors } from '../../src/weights/safetensors.js';
+import { useBackend } from '../helpers/backends.js';
+import { caseInputs, diff, disposeInputs, loadGolden } from '../helpers/golden.js';
+
+const MODELS = ['lxmert-tiny', 'lxmert-tiny-sharp', 'lxmert-tiny-qa'];
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  describe.each(MODELS)(`%s on ${backend}`, (modelName) => {
+    const g = loadGolden(modelName);
+    let model: AnyLxmertModel;
+
+    beforeAll(async () => {
+      await useBackend(backend);
+      const cfg = configFromHf(JSON.parse(readFileSync(join(g.dir, 'config.json'), 'utf8')));
+      const weights = readSafetensors(
+        new Uint8Array(readFileSync(join(g.dir, 'model.safetensors'))),
+      );
+      model = buildModel(cfg, weights);
+    });
+    afterAll(() => model.dispose());
+
+    it.each(g.cases.map((c) => [c.name, c] as const))(
+      '%s: every output within tolerance',
+      (_, c) => {
+        const inputs = caseInputs(g, c);
+        const before = tf.memory().numTensors;
+        const out = forwardAll(model, inputs);
+        const failures: string[] = [];
+        for (const o of c.outputs) {
+          const name = o.tensor.slice(c.name.length + 1);
+          const got = out[name];
+          if (!got) {
+            failures.push(`${name}: missing`);
+            continue;
+          }
+          expect(got.shape, name).toEqual(o.shape);
+          const d = diff(got.dataSync(), toFloat32(g.tensors.get(o.tensor)!));
+          if (!(d.maxAbs <= g.tolerance.max_abs && d.relL2 <= g.tolerance.rel_l2)) {
+            failures.push(
+              `${name}: max_abs ${d.maxAbs.toExponential(2)} rel_l2 ${d.relL2.toExponential(2)}`,
+            );
+          }
+        }
+        tf.dispose(Object.values(out));
+        expect(tf.memory().numTensors, 'tensors leaked by forward').toBe(before);
+        disposeInputs(inputs);
+        expect(failures).toEqual([]);
+      },
+    );
+  });
+}
