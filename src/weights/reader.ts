@@ -1,0 +1,166 @@
+/**
+ * Node: open the weights of a Hugging Face checkpoint folder for streaming, whatever their
+ * format. Looked for in transformers' order of preference: `model.safetensors`,
+ * `model.safetensors.index.json`, `pytorch_model.bin`, `pytorch_model.bin.index.json`.
+ */
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WeightsError } from '../errors.js';
+import { parseSafetensorsHeader } from './safetensors.js';
+import type { TensorEntry, WeightsFile, WeightsFormat } from './tensor_source.js';
+import { openTorchBin } from './torch_bin.js';
+import { readAt } from './zip_reader.js';
+
+/** Weight file names a folder may hold, in the order they are tried. */
+export const WEIGHT_FILES = [
+  'model.safetensors',
+  'model.safetensors.index.json',
+  'pytorch_model.bin',
+  'pytorch_model.bin.index.json',
+] as const;
+
+/** Open one safetensors file: header parsed and checked, tensors read on demand. */
+export async function openSafetensors(path: string): Promise<WeightsFile> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw new WeightsError(
+      `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      path,
+    );
+  }
+  try {
+    const size = (await fh.stat()).size;
+    if (size < 8) parseSafetensorsHeader(new Uint8Array(size), size, path); // throws
+    const n = new DataView((await readAt(fh, 0, 8, path)).buffer).getBigUint64(0, true);
+    const headLen = n + 8n <= BigInt(size) ? 8 + Number(n) : 8;
+    const header = parseSafetensorsHeader(await readAt(fh, 0, headLen, path), size, path);
+    const entries = new Map<string, TensorEntry>();
+    for (const e of header.entries) {
+      entries.set(e.name, {
+        name: e.name,
+        dtype: e.dtype,
+        shape: e.shape,
+        storageId: `${path}@${e.begin}`,
+        read: () => readAt(fh, e.begin, e.end - e.begin, `${path}: tensor '${e.name}'`),
+      });
+    }
+    return { path, format: 'safetensors', entries, close: () => fh.close() };
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+/** Open a single weights file by its extension (`.safetensors` or torch `.bin`). */
+export function openWeightsFile(path: string): Promise<WeightsFile> {
+  return path.endsWith('.safetensors') ? openSafetensors(path) : openTorchBin(path);
+}
+
+/** The weights of a folder, possibly spread over shards. */
+export interface WeightsSet {
+  /** The files read, relative to the folder. */
+  files: string[];
+  format: WeightsFormat;
+  /** `true` when read through an `*.index.json`. */
+  sharded: boolean;
+  entries: Map<string, TensorEntry>;
+  close(): Promise<void>;
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Which of WEIGHT_FILES a folder has (the first found), or undefined. */
+export async function findWeightsFile(dir: string): Promise<string | undefined> {
+  for (const f of WEIGHT_FILES) if (await isFile(join(dir, f))) return f;
+  return undefined;
+}
+
+/** Parse `*.index.json`: `{weight_map: {tensor: shard file}}`; shard names must be plain. */
+export function parseIndex(text: string, source: string): Map<string, string> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new WeightsError(`not valid JSON (${(e as Error).message})`, source);
+  }
+  const wm = (json as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) {
+    throw new WeightsError('no "weight_map" object', source);
+  }
+  const out = new Map<string, string>();
+  for (const [name, file] of Object.entries(wm as Record<string, unknown>)) {
+    if (typeof file !== 'string' || !/^[\w.-]+$/.test(file) || file.startsWith('.')) {
+      throw new WeightsError(
+        `weight_map['${name}'] = ${JSON.stringify(file)} is not a plain file name`,
+        source,
+      );
+    }
+    out.set(name, file);
+  }
+  if (out.size === 0) throw new WeightsError('weight_map is empty', source);
+  return out;
+}
+
+/** Open a checkpoint folder's weights (see WEIGHT_FILES for the order). */
+export async function openWeights(dir: string): Promise<WeightsSet> {
+  const found = await findWeightsFile(dir);
+  if (!found) throw new WeightsError(`no weights: looked for ${WEIGHT_FILES.join(', ')}`, dir);
+  const path = join(dir, found);
+  if (!found.endsWith('.index.json')) {
+    const f = await openWeightsFile(path);
+    return { files: [found], format: f.format, sharded: false, entries: f.entries, close: f.close };
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new WeightsError(`cannot read (${(e as Error).message})`, path);
+  }
+  const map = parseIndex(text, path);
+  const shardNames = [...new Set(map.values())];
+  const opened: WeightsFile[] = [];
+  const close = async () => {
+    await Promise.all(opened.map((f) => f.close()));
+  };
+  try {
+    const entries = new Map<string, TensorEntry>();
+    for (const s of shardNames) {
+      const f = await openWeightsFile(join(dir, s));
+      opened.push(f);
+      for (const [name, e] of f.entries) {
+        if (entries.has(name))
+          throw new WeightsError(`tensor '${name}' is in more than one shard`, join(dir, s));
+        entries.set(name, e);
+      }
+    }
+    const missing = [...map].filter(([name]) => !entries.has(name));
+    if (missing.length) {
+      throw new WeightsError(
+        `${missing.length} tensor(s) named in the index are not in their shard: ` +
+          missing
+            .slice(0, 10)
+            .map(([n, f]) => `${n} (${f})`)
+            .join(', '),
+        path,
+      );
+    }
+    return {
+      files: [found, ...shardNames],
+      format: opened[0].format,
+      sharded: true,
+      entries,
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
