@@ -1,13 +1,45 @@
 /** Types shared by the fused ops, their WebGPU kernels and their tf-op fallbacks. */
 import type * as tf from '@tensorflow/tfjs-core';
 
-/** A Linear layer's parameters in Hugging Face layout: y = x · weightᵀ + bias. */
-export interface LinearWeights {
+/** A float32 Linear layer in Hugging Face layout: y = x · weightᵀ + bias. */
+export interface DenseLinearWeights {
+  /** Absent or 'f32'. */
+  format?: 'f32';
   /** [out, in], as in the PyTorch state_dict. */
   weight: tf.Tensor2D;
   /** [out]. */
   bias: tf.Tensor1D;
 }
+
+/**
+ * A Linear layer whose weight stays float16 on the device: pairs of halves packed in int32 words,
+ * `packed` [out, ceil(in/2)], word j of row n = W[n, 2j] (low 16 bits) | W[n, 2j+1] << 16.
+ */
+export interface F16LinearWeights {
+  format: 'f16';
+  packed: tf.Tensor2D;
+  /** in (the packed width rounds it up to even). */
+  inFeatures: number;
+  /** [out], float32. */
+  bias: tf.Tensor1D;
+}
+
+/**
+ * A Linear layer with symmetric per-output-row int8 weights: W[n, k] = q[n, k] · scales[n],
+ * `packed` [out, ceil(in/4)] int32 words, byte b of word j = q[n, 4j+b] (two's complement).
+ */
+export interface Int8LinearWeights {
+  format: 'int8';
+  packed: tf.Tensor2D;
+  /** [out], float32. */
+  scales: tf.Tensor1D;
+  inFeatures: number;
+  /** [out], float32. */
+  bias: tf.Tensor1D;
+}
+
+/** A Linear layer's parameters in any storage format (make them with makeLinearWeights). */
+export type LinearWeights = DenseLinearWeights | F16LinearWeights | Int8LinearWeights;
 
 /** Activations applied after a Linear layer (HF ACT2FN names we implement). */
 export type Activation =
@@ -20,6 +52,22 @@ export type Activation =
   | 'silu'
   | 'tanh'
   | 'sigmoid';
+
+/**
+ * One projection inside a wider [B, L, n·H] tensor, e.g. the output of a fused QKV dense:
+ * columns [offset, offset + width) are read. Lets attention read q, k and v in place without
+ * slicing (see splitProjections in ops.ts).
+ */
+export interface PackedProjection {
+  packed: tf.Tensor3D;
+  /** First column of this projection. */
+  offset: number;
+  /** Its width, H = numHeads · headDim. */
+  width: number;
+}
+
+/** q, k or v for attention: a [B, L, H] tensor or a column range of a wider one. */
+export type ProjectionInput = tf.Tensor3D | PackedProjection;
 
 /** Result of fused attention. */
 export interface AttentionResult {

@@ -1,6 +1,7 @@
 /** Linear layer + activation as plain tf ops (fallback and oracle of the fused dense kernel). */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, LinearWeights } from '../types.js';
+import { dequantizedWeight } from '../weights.js';
 
 const SQRT_HALF = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -35,15 +36,23 @@ export function activate(x: tf.Tensor, act: Activation): tf.Tensor {
   });
 }
 
-/** y = act(x · Wᵀ + b) for x of any rank ≥ 2 ([..., in] → [..., out]). */
-export function denseFallback(x: tf.Tensor, w: LinearWeights, act: Activation = 'linear'): tf.Tensor {
+/**
+ * y = act(x · Wᵀ + b) for x of any rank ≥ 2 ([..., in] → [..., out]). Packed f16/int8 weights
+ * are used through their dequantized float32 copy (made once, see dequantizedWeight).
+ */
+export function denseFallback(
+  x: tf.Tensor,
+  w: LinearWeights,
+  act: Activation = 'linear',
+): tf.Tensor {
   return tf.tidy(() => {
-    const [out, inDim] = w.weight.shape;
+    const weight = dequantizedWeight(w); // [out, in] float32
+    const [out, inDim] = weight.shape;
     const lead = x.shape.slice(0, -1);
     const x2 = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
     // Not tf.fused.matMul with `bias`: tfjs-backend-wasm 4.22 adds the bias wrongly when
     // transposeB is set (max error ~4 on random data; test/kernels pins it).
-    const y = tf.add(tf.matMul(x2, w.weight, false, true), w.bias);
+    const y = tf.add(tf.matMul(x2, weight, false, true), w.bias);
     return tf.reshape(activate(y, act), [...lead, out]);
   });
 }

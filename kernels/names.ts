@@ -1,0 +1,47 @@
+/**
+ * Names and attributes of the fused kernels. The same names are registered for `webgpu` (WGSL
+ * programs) and for `wasm` / `cpu` (compositions of tf ops, kernels/fallback/).
+ */
+import type { Activation } from './types.js';
+
+/** Inputs {q, k, v, mask?}; outputs [context] or [context, probs]. */
+export const LXMERT_ATTENTION = 'LxmertAttention';
+/** Inputs {x, weight, bias, scales?}; output act(x·Wᵀ + b). */
+export const LXMERT_DENSE = 'LxmertDense';
+/** Inputs {x, residual?, gamma, beta}; output LayerNorm(x + residual). */
+export const LXMERT_ADD_LAYER_NORM = 'LxmertAddLayerNorm';
+
+export const KERNEL_NAMES = [LXMERT_ATTENTION, LXMERT_DENSE, LXMERT_ADD_LAYER_NORM] as const;
+
+/**
+ * Attributes of LxmertAttention. q, k and v are [B, L, width] tensors; each is read from column
+ * `offset` on, `numHeads · headDim` wide (offset 0 and width = hidden for a plain projection; a
+ * fused [B, L, 3H] QKV projection is passed three times with offsets 0, H, 2H).
+ */
+export interface AttentionAttrs {
+  numHeads: number;
+  /** Hidden size H = numHeads · headDim. */
+  hidden: number;
+  qOffset: number;
+  kOffset: number;
+  vOffset: number;
+  returnProbs: boolean;
+  /** Index signature for tf's NamedAttrMap. */
+  [key: string]: number | boolean;
+}
+
+/** Storage formats of a Linear weight (see weights.ts). */
+export type WeightFormat = 'f32' | 'f16' | 'int8';
+
+export interface DenseAttrs {
+  activation: Activation;
+  format: WeightFormat;
+  /** K, the input features (packed formats round the stored width up). */
+  inFeatures: number;
+  [key: string]: string | number;
+}
+
+export interface AddLayerNormAttrs {
+  eps: number;
+  [key: string]: number;
+}

@@ -1,0 +1,266 @@
+/**
+ * Linear weights in their storage formats: float32, float16 packed in int32 pairs, int8 packed
+ * in int32 quads with per-row scales. makeLinearWeights turns host data into device tensors; the
+ * WebGPU dense kernel reads the packed formats directly, the tf-op fallback uses a dequantized
+ * float32 copy made once per weight (dequantizedWeight).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { InputError, formatShape } from '../src/errors.js';
+import { fromHalfBits, toHalfBits } from './f16.js';
+import type { WeightFormat } from './names.js';
+import type { LinearWeights } from './types.js';
+
+/** Host data of one Linear layer, HF layout ([out, in] row-major). */
+export interface HostLinear {
+  /** [out, in]. */
+  shape: readonly [number, number];
+  /** float32 values, or float16 bits, or int8 values with their per-row scales. */
+  weight: Float32Array | { f16: Uint16Array } | { int8: Int8Array; scales: Float32Array };
+  /** [out] float32. */
+  bias: Float32Array;
+}
+
+/** Format of a LinearWeights (plain {weight, bias} is 'f32'). */
+export function weightFormat(w: LinearWeights): WeightFormat {
+  return w.format ?? 'f32';
+}
+
+/** [out, in] of a LinearWeights. */
+export function linearShape(w: LinearWeights): [number, number] {
+  if (w.format === 'f16' || w.format === 'int8') return [w.packed.shape[0], w.inFeatures];
+  return [w.weight.shape[0], w.weight.shape[1]];
+}
+
+/** Every tensor a LinearWeights holds. */
+export function linearTensors(w: LinearWeights): tf.Tensor[] {
+  if (w.format === 'f16') return [w.packed, w.bias];
+  if (w.format === 'int8') return [w.packed, w.scales, w.bias];
+  return [w.weight, w.bias];
+}
+
+/** Bytes the weight and bias occupy on the device (4 bytes per stored int32/float32 element). */
+export function linearWeightBytes(w: LinearWeights): number {
+  return linearTensors(w).reduce((s, t) => s + t.size * 4, 0);
+}
+
+function hostFloat32(h: HostLinear): Float32Array {
+  const [out, inF] = h.shape;
+  const w = h.weight;
+  if (w instanceof Float32Array) return w;
+  if ('f16' in w) return Float32Array.from(w.f16, fromHalfBits);
+  const f = new Float32Array(out * inF);
+  for (let n = 0; n < out; n++) {
+    const s = w.scales[n];
+    for (let k = 0; k < inF; k++) f[n * inF + k] = w.int8[n * inF + k] * s;
+  }
+  return f;
+}
+
+/** float16 bits [out, in] → int32 words [out, ceil(in/2)]. */
+export function packHalfPairs(bits: Uint16Array, out: number, inF: number): Int32Array {
+  const words = Math.ceil(inF / 2);
+  const packed = new Int32Array(out * words);
+  for (let n = 0; n < out; n++) {
+    for (let j = 0; j < words; j++) {
+      const lo = bits[n * inF + 2 * j];
+      const hi = 2 * j + 1 < inF ? bits[n * inF + 2 * j + 1] : 0;
+      packed[n * words + j] = lo | (hi << 16);
+    }
+  }
+  return packed;
+}
+
+/** int8 [out, in] → int32 words [out, ceil(in/4)]. */
+export function packInt8Quads(q: Int8Array, out: number, inF: number): Int32Array {
+  const words = Math.ceil(inF / 4);
+  const packed = new Int32Array(out * words);
+  for (let n = 0; n < out; n++) {
+    for (let j = 0; j < words; j++) {
+      let word = 0;
+      for (let b = 0; b < 4; b++) {
+        const k = 4 * j + b;
+        if (k < inF) word |= (q[n * inF + k] & 0xff) << (8 * b);
+      }
+      packed[n * words + j] = word;
+    }
+  }
+  return packed;
+}
+
+/** Symmetric per-row int8 quantization: q = round(w / s), s = max|w_row| / 127. */
+export function quantizeInt8(
+  w: Float32Array,
+  out: number,
+  inF: number,
+): { int8: Int8Array; scales: Float32Array } {
+  const int8 = new Int8Array(out * inF);
+  const scales = new Float32Array(out);
+  for (let n = 0; n < out; n++) {
+    let amax = 0;
+    for (let k = 0; k < inF; k++) amax = Math.max(amax, Math.abs(w[n * inF + k]));
+    const s = amax > 0 ? amax / 127 : 1;
+    scales[n] = s;
+    for (let k = 0; k < inF; k++) int8[n * inF + k] = Math.round(w[n * inF + k] / s);
+  }
+  return { int8, scales };
+}
+
+/**
+ * Device tensors for one Linear layer in `format`, from float32, float16 or int8 host data
+ * (converting when they differ: f32→f16 rounds to nearest even, f32→int8 quantizes per row).
+ * The tensors live on the active backend; dispose them with disposeLinearWeights.
+ */
+export function makeLinearWeights(host: HostLinear, format: WeightFormat = 'f32'): LinearWeights {
+  const [out, inF] = host.shape;
+  if (host.bias.length !== out) {
+    throw new InputError('bias', `${out} values`, `${host.bias.length}`);
+  }
+  const bias = tf.tensor1d(host.bias, 'float32');
+  const w = host.weight;
+  const count = w instanceof Float32Array ? w.length : 'f16' in w ? w.f16.length : w.int8.length;
+  if (count !== out * inF) {
+    throw new InputError(
+      'weight',
+      `${out * inF} values for ${formatShape([out, inF])}`,
+      `${count}`,
+    );
+  }
+  if (format === 'f32') {
+    return { weight: tf.tensor2d(hostFloat32(host), [out, inF], 'float32'), bias };
+  }
+  if (format === 'f16') {
+    const bits = !(w instanceof Float32Array) && 'f16' in w ? w.f16 : halfBits(hostFloat32(host));
+    const packed = tf.tensor2d(packHalfPairs(bits, out, inF), [out, Math.ceil(inF / 2)], 'int32');
+    return { format: 'f16', packed, inFeatures: inF, bias };
+  }
+  const q =
+    !(w instanceof Float32Array) && 'int8' in w ? w : quantizeInt8(hostFloat32(host), out, inF);
+  const packed = tf.tensor2d(packInt8Quads(q.int8, out, inF), [out, Math.ceil(inF / 4)], 'int32');
+  return {
+    format: 'int8',
+    packed,
+    scales: tf.tensor1d(q.scales, 'float32'),
+    inFeatures: inF,
+    bias,
+  };
+}
+
+function halfBits(values: Float32Array): Uint16Array {
+  const bits = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) bits[i] = toHalfBits(values[i]);
+  return bits;
+}
+
+/** Decode packed words back to float32 [out, in] (host side). */
+export function unpackWeights(
+  format: 'f16' | 'int8',
+  words: Int32Array,
+  out: number,
+  inF: number,
+  scales?: Float32Array,
+): Float32Array {
+  const f = new Float32Array(out * inF);
+  if (format === 'f16') {
+    const perRow = Math.ceil(inF / 2);
+    for (let n = 0; n < out; n++) {
+      for (let k = 0; k < inF; k++) {
+        const word = words[n * perRow + (k >> 1)];
+        f[n * inF + k] = fromHalfBits(k & 1 ? (word >>> 16) & 0xffff : word & 0xffff);
+      }
+    }
+    return f;
+  }
+  const perRow = Math.ceil(inF / 4);
+  for (let n = 0; n < out; n++) {
+    const s = scales ? scales[n] : 1;
+    for (let k = 0; k < inF; k++) {
+      const word = words[n * perRow + (k >> 2)];
+      f[n * inF + k] = ((word << (24 - 8 * (k & 3))) >> 24) * s;
+    }
+  }
+  return f;
+}
+
+const dequantized = new WeakMap<LinearWeights, tf.Tensor2D>();
+
+/**
+ * The float32 [out, in] weight of any LinearWeights: the tensor itself for 'f32', else a
+ * dequantized copy made once (read back from the device) and kept until disposeLinearWeights.
+ * Used by the tf-op path (WASM/CPU, and WebGPU with fused kernels off).
+ */
+export function dequantizedWeight(w: LinearWeights): tf.Tensor2D {
+  if (w.format !== 'f16' && w.format !== 'int8') return w.weight;
+  let t = dequantized.get(w);
+  if (!t || t.isDisposed) {
+    const [out, inF] = linearShape(w);
+    const words = w.packed.dataSync() as Int32Array;
+    const scales = w.format === 'int8' ? (w.scales.dataSync() as Float32Array) : undefined;
+    t = tf.keep(tf.tensor2d(unpackWeights(w.format, words, out, inF, scales), [out, inF]));
+    dequantized.set(w, t);
+  }
+  return t;
+}
+
+/** Dispose a LinearWeights' tensors and its dequantized copy, if any. */
+export function disposeLinearWeights(w: LinearWeights): void {
+  dequantized.get(w)?.dispose();
+  dequantized.delete(w);
+  tf.dispose(linearTensors(w));
+}
+
+/**
+ * One LinearWeights computing several projections of the same input side by side (e.g. query,
+ * key and value → [3H, H]): weights, scales and biases concatenated along the output axis, on the
+ * host (values read with dataSync: still on the host, or from the host copies that selectBackend
+ * keeps), so the result can be re-uploaded after a device loss. All parts must share the format
+ * and input width; they are left as they are.
+ */
+export function fuseLinearWeights(parts: readonly LinearWeights[]): LinearWeights {
+  if (parts.length === 0) throw new InputError('parts', 'at least one LinearWeights', 'none');
+  const format = weightFormat(parts[0]);
+  const inF = linearShape(parts[0])[1];
+  for (const p of parts) {
+    if (weightFormat(p) !== format || linearShape(p)[1] !== inF) {
+      throw new InputError(
+        'parts',
+        `one format and input width (${format}, ${inF})`,
+        `${weightFormat(p)}, ${linearShape(p)[1]}`,
+      );
+    }
+  }
+  const out = parts.reduce((s, p) => s + linearShape(p)[0], 0);
+  const bias = tf.tensor1d(concatHost(parts.map((p) => p.bias)) as Float32Array, 'float32');
+  const cat2d = (ts: tf.Tensor2D[], dtype: 'float32' | 'int32') =>
+    tf.tensor2d(concatHost(ts) as Float32Array, [out, ts[0].shape[1]], dtype);
+  if (format === 'f32') {
+    return {
+      weight: cat2d(
+        parts.map((p) => (p as { weight: tf.Tensor2D }).weight),
+        'float32',
+      ),
+      bias,
+    };
+  }
+  const packed = cat2d(
+    parts.map((p) => (p as { packed: tf.Tensor2D }).packed),
+    'int32',
+  );
+  if (format === 'f16') return { format: 'f16', packed, inFeatures: inF, bias };
+  const scales = tf.tensor1d(
+    concatHost(parts.map((p) => (p as { scales: tf.Tensor1D }).scales)) as Float32Array,
+    'float32',
+  );
+  return { format: 'int8', packed, scales, inFeatures: inF, bias };
+}
+
+function concatHost(ts: tf.Tensor[]): Float32Array | Int32Array {
+  const arrays = ts.map((t) => t.dataSync() as Float32Array | Int32Array);
+  const total = arrays.reduce((s, a) => s + a.length, 0);
+  const outArr = ts[0].dtype === 'int32' ? new Int32Array(total) : new Float32Array(total);
+  let at = 0;
+  for (const a of arrays) {
+    outArr.set(a, at);
+    at += a.length;
+  }
+  return outArr;
+}
