@@ -1,56 +1,95 @@
 /**
- * Node: load a Hugging Face checkpoint folder (config.json + weights) into host tensors.
+ * Node: load a model folder into host tensors, whatever it holds: a converted model
+ * (`model.json` + shards, verified and dequantized) or a Hugging Face checkpoint folder
+ * (`config.json` + `model.safetensors`, `pytorch_model.bin` in zip or legacy format, or a
+ * sharded `*.index.json`).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { configFromHf, type LxmertConfig } from '../config.js';
-import { ConfigError, WeightsError } from '../errors.js';
-import type { RawTensor } from './raw_tensor.js';
-import { readSafetensors } from './safetensors.js';
+import type { LxmertConfig } from '../config.js';
+import { WeightsError } from '../errors.js';
+import { architectureOf, type LxmertArchitecture } from '../model/weight_names.js';
+import { readConfigJson } from './config_file.js';
+import { kindOf } from './fs_util.js';
+import { resolveLabels } from './labels.js';
+import { loadConvertedDir } from './loader_node.js';
+import { MANIFEST_FILE, type LxmertManifest } from './manifest.js';
+import type { ProgressCallback } from './progress.js';
+import { fromFloat32, toFloat32, type RawTensor } from './raw_tensor.js';
+import { openWeights } from './reader.js';
+import { hasQaHead, selectWeights } from './select.js';
 
 export interface Checkpoint {
   config: LxmertConfig;
-  /** HF state_dict names → tensors. */
+  /** HF state_dict names → float32 tensors (tied names share their twin's tensor). */
   weights: Map<string, RawTensor>;
   /** Where the weights came from (for messages). */
   source: string;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
+  architecture: LxmertArchitecture;
+  /** Answer strings by QA label id, when known. */
+  labels?: string[];
+  /** vocab.txt contents, when the folder has one. */
+  vocab?: string;
+  /** The manifest, for converted models. */
+  manifest?: LxmertManifest;
 }
 
 /** Read and validate `DIR/config.json`. */
 export async function readConfigFile(dir: string): Promise<LxmertConfig> {
-  const path = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new WeightsError(`cannot read config.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, dir);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError('(file)', `valid JSON in ${path}`, (e as Error).message);
-  }
-  return configFromHf(json);
+  return (await readConfigJson(dir)).config;
 }
 
-/** Load a checkpoint folder holding `config.json` and `model.safetensors`. */
-export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
-  if (!(await exists(dir))) throw new WeightsError('no such folder', dir);
-  const config = await readConfigFile(dir);
-  const st = join(dir, 'model.safetensors');
-  if (await exists(st)) {
-    const buf = new Uint8Array(await readFile(st));
-    return { config, weights: readSafetensors(buf, st), source: st };
+export interface LoadCheckpointOptions {
+  /** Progress of a converted model's shards. */
+  onProgress?: ProgressCallback;
+}
+
+/** Load a converted model folder or a Hugging Face checkpoint folder. */
+export async function loadCheckpoint(
+  dir: string,
+  options: LoadCheckpointOptions = {},
+): Promise<Checkpoint> {
+  const kind = await kindOf(dir);
+  if (kind === undefined) throw new WeightsError('no such folder', dir);
+  if (kind !== 'dir') throw new WeightsError('not a folder', dir);
+  if ((await kindOf(join(dir, MANIFEST_FILE))) === 'file') {
+    const m = await loadConvertedDir(dir, { onProgress: options.onProgress });
+    const out: Checkpoint = {
+      config: m.config,
+      weights: m.weights,
+      source: join(dir, MANIFEST_FILE),
+      architecture: m.architecture,
+      manifest: m.manifest,
+    };
+    if (m.labels) out.labels = m.labels;
+    if (m.vocab !== undefined) out.vocab = m.vocab;
+    return out;
   }
-  throw new WeightsError('no model.safetensors in the folder', dir);
+  const { config } = await readConfigJson(dir);
+  const arch = architectureOf(config);
+  const set = await openWeights(dir);
+  const source = join(dir, set.files[0]);
+  const weights = new Map<string, RawTensor>();
+  try {
+    const sel = selectWeights(config, arch, set.entries, source);
+    for (const { name, entry } of sel.weights) {
+      const bytes = await entry.read();
+      const raw: RawTensor = { dtype: entry.dtype, shape: entry.shape, bytes };
+      weights.set(
+        name,
+        entry.dtype === 'F32' ? raw : fromFloat32(toFloat32(raw, name), entry.shape),
+      );
+    }
+    for (const [tied, twin] of Object.entries(sel.tied)) weights.set(tied, weights.get(twin)!);
+  } finally {
+    await set.close();
+  }
+  const out: Checkpoint = { config, weights, source, architecture: arch };
+  if (hasQaHead(config, arch)) {
+    const labels = await resolveLabels(config, undefined);
+    if (labels) out.labels = labels.labels;
+  }
+  if ((await kindOf(join(dir, 'vocab.txt'))) === 'file')
+    out.vocab = await readFile(join(dir, 'vocab.txt'), 'utf8');
+  return out;
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { toFloat32 } from '../../src/weights/raw_tensor.js';
 import { openWeightsFile } from '../../src/weights/reader.js';
 import type { WeightsFile } from '../../src/weights/tensor_source.js';
 
@@ -33,6 +35,39 @@ describe('checkpoint formats read to identical tensors', () => {
         expect(g.shape, name).toEqual(r.shape);
         expect(Buffer.from(g.bytes).equals(Buffer.from(r.bytes)), name).toBe(true);
       }
+    });
+  }
+});
+
+describe('torch.save edge cases (test/weights/fixtures/make_edge.py)', () => {
+  const dir = join(import.meta.dirname, 'fixtures');
+  const expected = JSON.parse(readFileSync(join(dir, 'edge_expected.json'), 'utf8'))
+    .tensors as Record<string, { dtype: string; shape: number[]; values: (number | string)[] }>;
+  for (const file of ['edge_zip.bin', 'edge_legacy.bin']) {
+    it(`${file}: dtypes, views, offsets, strides, parameters, tied tensors`, async () => {
+      const f = await openWeightsFile(join(dir, file));
+      expect(f.format).toBe(file.includes('zip') ? 'pytorch-zip' : 'pytorch-legacy');
+      expect([...f.entries.keys()].sort()).toEqual(Object.keys(expected).sort());
+      for (const [name, want] of Object.entries(expected)) {
+        const e = f.entries.get(name)!;
+        expect(e.dtype, name).toBe(want.dtype);
+        expect(e.shape, name).toEqual(want.shape);
+        const raw = { dtype: e.dtype, shape: e.shape, bytes: await e.read() };
+        if (e.dtype === 'I64') {
+          const dv = new DataView(raw.bytes.buffer, raw.bytes.byteOffset);
+          const got = want.values.map((_, i) => String(dv.getBigInt64(i * 8, true)));
+          expect(got, name).toEqual(want.values);
+        } else {
+          const got = Array.from(
+            e.dtype === 'F64' ? new Float64Array(raw.bytes.slice().buffer) : toFloat32(raw),
+          );
+          expect(got, name).toEqual(
+            (want.values as number[]).map((v) => (e.dtype === 'F64' ? v : Math.fround(v))),
+          );
+        }
+      }
+      expect(f.entries.get('tied')!.storageId).toBe(f.entries.get('f32')!.storageId);
+      await f.close();
     });
   }
 });
