@@ -15,10 +15,17 @@ export function parseOptions(
   allowPositionals = false,
 ): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options,
+      allowPositionals,
+      strict: true,
+    });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\.$/, '')} (see 'lxmert ${command} --help')`);
+    throw new UsageError(
+      `${(e as Error).message.replace(/\.$/, '')} (see 'lxmert ${command} --help')`,
+    );
   }
 }
 

@@ -42,7 +42,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[name];
   try {
-    if (!entry) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    if (!entry)
+      throw new UsageError(
+        `unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`,
+      );
     const command = await entry.load();
     await command(rest);
     return 0;

@@ -1,0 +1,185 @@
+/**
+ * `lxmert bench (--model DIR | --random CONFIG) --backend B [--batch 1] [--tokens 20] [--boxes 36]
+ *  [--runs N] [--warmup N] [--json]`: time the VQA path (encoders + pooler + answer head).
+ */
+import { readFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
+import { configFromHf, DEFAULT_CONFIG, type LxmertConfig } from '../config.js';
+import { ConfigError, LxmertError, UsageError } from '../errors.js';
+import {
+  buildModel,
+  LxmertForPreTraining,
+  LxmertForQuestionAnswering,
+  randomWeightSource,
+  type AnyLxmertModel,
+  type LxmertInputs,
+} from '../model/index.js';
+import { loadCheckpoint } from '../weights/checkpoint.js';
+import { parseOptions, positiveInt } from './args.js';
+import { backendOption } from './backend_option.js';
+import { activateBackend, backendReport } from './runtime.js';
+
+const HELP = `usage: lxmert bench (--model DIR | --random CONFIG) [--backend auto|cpu|wasm|webgpu]
+                    [--batch 1] [--tokens 20] [--boxes 36] [--runs 20] [--warmup 3] [--seed 0] [--json]
+
+Times the VQA path (encoders + pooler + answer head) after warm-up and prints median/min/max
+milliseconds. --random CONFIG builds seeded random weights from a config.json path, or from a
+preset: 'base' (lxmert-base-uncased shapes, 9500 answers), 'vqa' (3129), 'gqa' (1842). With
+--json the last line is {"median_ms":…,"min_ms":…,"max_ms":…,"backend":…}. Default backend: wasm.`;
+
+const PRESETS: Record<string, number> = { base: 9500, vqa: 3129, gqa: 1842 };
+
+async function randomConfig(spec: string): Promise<LxmertConfig> {
+  if (PRESETS[spec] !== undefined) {
+    return {
+      ...DEFAULT_CONFIG,
+      numQaLabels: PRESETS[spec],
+      architectures: ['LxmertForQuestionAnswering'],
+      id2label: null,
+    };
+  }
+  let text: string;
+  try {
+    text = await readFile(spec, 'utf8');
+  } catch (e) {
+    throw new UsageError(
+      `--random: expected a config.json path or one of ${Object.keys(PRESETS).join(', ')}, got '${spec}' (${(e as NodeJS.ErrnoException).code})`,
+    );
+  }
+  try {
+    return configFromHf(JSON.parse(text));
+  } catch (e) {
+    if (e instanceof LxmertError) throw e;
+    throw new ConfigError('(file)', `valid JSON in ${spec}`, (e as Error).message);
+  }
+}
+
+/** Seeded random inputs of the given size: [CLS] ids [SEP], features ≥ 0, valid boxes. */
+export function randomInputs(
+  cfg: LxmertConfig,
+  batch: number,
+  tokens: number,
+  boxes: number,
+  seed: number,
+): LxmertInputs {
+  return tf.tidy(() => {
+    const ids = tf.randomUniform(
+      [batch, tokens],
+      1000 % cfg.vocabSize,
+      cfg.vocabSize,
+      'int32',
+      seed,
+    );
+    const xy = tf.randomUniform([batch, boxes, 2], 0, 0.5, 'float32', seed + 1);
+    const wh = tf.randomUniform([batch, boxes, 2], 0.05, 0.5, 'float32', seed + 2);
+    const pos =
+      cfg.visualPosDim === 4
+        ? tf.concat([xy, tf.add(xy, wh)], 2)
+        : tf.randomUniform([batch, boxes, cfg.visualPosDim], 0, 1, 'float32', seed + 3);
+    return {
+      inputIds: ids as tf.Tensor2D,
+      attentionMask: tf.ones([batch, tokens], 'int32') as tf.Tensor2D,
+      visualFeats: tf.relu(
+        tf.randomNormal([batch, boxes, cfg.visualFeatDim], 0, 1, 'float32', seed + 4),
+      ) as tf.Tensor3D,
+      visualPos: pos as tf.Tensor3D,
+    };
+  });
+}
+
+function answerScores(model: AnyLxmertModel, x: LxmertInputs): tf.Tensor {
+  if (model instanceof LxmertForQuestionAnswering || model instanceof LxmertForPreTraining) {
+    return model.answerScores(x, { validate: false });
+  }
+  throw new UsageError(
+    'the model has no answer head (an LxmertModel checkpoint): bench needs LxmertForQuestionAnswering or LxmertForPreTraining',
+  );
+}
+
+export interface BenchResult {
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+  backend: string;
+}
+
+export async function bench(argv: string[]): Promise<void> {
+  const { values } = parseOptions('bench', argv, {
+    model: { type: 'string' },
+    random: { type: 'string' },
+    backend: { type: 'string' },
+    batch: { type: 'string' },
+    tokens: { type: 'string' },
+    boxes: { type: 'string' },
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return;
+  }
+  if (!values.model === !values.random)
+    throw new UsageError(
+      "give exactly one of --model DIR and --random CONFIG (see 'lxmert bench --help')",
+    );
+  const backend = backendOption(values.backend, 'wasm');
+  const batch = positiveInt(values, 'batch', 1);
+  const tokens = positiveInt(values, 'tokens', 20);
+  const boxes = positiveInt(values, 'boxes', 36);
+  const runs = positiveInt(values, 'runs', 20);
+  const warmup = positiveInt(values, 'warmup', 3);
+  const seed = values.seed === undefined ? 0 : positiveInt(values, 'seed', 0);
+
+  const active = await activateBackend(backend);
+  let model: AnyLxmertModel;
+  let cfg: LxmertConfig;
+  const t0 = performance.now();
+  if (values.model) {
+    const ckpt = await loadCheckpoint(values.model as string);
+    cfg = ckpt.config;
+    model = buildModel(cfg, ckpt.weights, undefined, ckpt.source);
+  } else {
+    cfg = await randomConfig(values.random as string);
+    model = buildModel(cfg, randomWeightSource(seed));
+  }
+  const loadMs = performance.now() - t0;
+  if (tokens > cfg.maxPositionEmbeddings)
+    throw new UsageError(
+      `--tokens: at most max_position_embeddings = ${cfg.maxPositionEmbeddings}, got ${tokens}`,
+    );
+  const inputs = randomInputs(cfg, batch, tokens, boxes, seed);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < warmup + runs; i++) {
+      const s = performance.now();
+      const scores = answerScores(model, inputs);
+      await scores.data(); // wait for the device
+      scores.dispose();
+      if (i >= warmup) times.push(performance.now() - s);
+    }
+  } finally {
+    tf.dispose(Object.values(inputs));
+    model.dispose();
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  const median = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+  const result: BenchResult = {
+    median_ms: median,
+    min_ms: times[0],
+    max_ms: times[times.length - 1],
+    backend: active,
+  };
+  const shape = `batch ${batch}, ${tokens} tokens, ${boxes} boxes; hidden ${cfg.hiddenSize}, layers l/r/x ${cfg.lLayers}/${cfg.rLayers}/${cfg.xLayers}, features ${cfg.visualFeatDim}`;
+  const lines = [
+    `backend: ${backendReport()}`,
+    `shapes: ${shape}`,
+    `load: ${loadMs.toFixed(0)} ms; runs: ${runs} after ${warmup} warm-up`,
+    `VQA forward: median ${median.toFixed(2)} ms, min ${times[0].toFixed(2)} ms, max ${times[times.length - 1].toFixed(2)} ms`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+}

@@ -1,0 +1,137 @@
+/** `lxmert infer`: golden parity through the CLI, input formats, and one-line errors. */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { toFloat32, toInt32 } from '../../src/weights/raw_tensor.js';
+import { readSafetensors, writeSafetensors } from '../../src/weights/safetensors.js';
+import { expectOneLineError, lxmert } from '../helpers/cli.js';
+import { diff, FIXTURES, loadGolden } from '../helpers/golden.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lxmert-infer-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('lxmert infer', () => {
+  const g = loadGolden('lxmert-tiny-sharp');
+  const model = join(FIXTURES, 'lxmert-tiny-sharp');
+  const goldens = join(model, 'golden.safetensors');
+
+  it.each(['cpu', 'wasm'])(
+    'writes every output within tolerance (%s, case b3_padded)',
+    (backend) => {
+      const out = join(tmp, `out-${backend}.safetensors`);
+      const r = lxmert([
+        'infer',
+        '--model',
+        model,
+        '--inputs',
+        goldens,
+        '--case',
+        'b3_padded',
+        '--output',
+        out,
+        '--backend',
+        backend,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const got = readSafetensors(new Uint8Array(readFileSync(out)));
+      const c = g.cases.find((x) => x.name === 'b3_padded')!;
+      for (const o of c.outputs) {
+        const name = o.tensor.slice(c.name.length + 1);
+        const t = got.get(name);
+        expect(t, name).toBeDefined();
+        expect(t!.dtype).toBe('F32');
+        expect(t!.shape).toEqual(o.shape);
+        const d = diff(toFloat32(t!), toFloat32(g.tensors.get(o.tensor)!));
+        expect(d.maxAbs, name).toBeLessThanOrEqual(g.tolerance.max_abs);
+        expect(d.relL2, name).toBeLessThanOrEqual(g.tolerance.rel_l2);
+      }
+    },
+  );
+
+  it('accepts I32 ids and unprefixed names', () => {
+    const src = g.tensors;
+    const ins = new Map();
+    for (const arg of ['input_ids', 'attention_mask', 'token_type_ids']) {
+      const t = src.get(`b3_padded/${arg}`)!;
+      const v = toInt32(t);
+      ins.set(arg, { dtype: 'I32', shape: t.shape, bytes: new Uint8Array(v.buffer) });
+    }
+    for (const arg of ['visual_feats', 'visual_pos', 'visual_attention_mask'])
+      ins.set(arg, src.get(`b3_padded/${arg}`)!);
+    const inPath = join(tmp, 'in32.safetensors');
+    writeFileSync(inPath, writeSafetensors(ins));
+    const out = join(tmp, 'out32.safetensors');
+    const r = lxmert(['infer', '--model', model, '--inputs', inPath, '--output', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const got = readSafetensors(new Uint8Array(readFileSync(out))).get('question_answering_score')!;
+    const d = diff(toFloat32(got), toFloat32(src.get('b3_padded/question_answering_score')!));
+    expect(d.maxAbs).toBeLessThanOrEqual(g.tolerance.max_abs);
+  });
+
+  it('names the cases when --case is missing', () => {
+    const out = join(tmp, 'none.safetensors');
+    const line = expectOneLineError(
+      lxmert(['infer', '--model', model, '--inputs', goldens, '--output', out]),
+    );
+    expect(line).toMatch(
+      /InputError: input_ids: expected a tensor in .*got nothing \(the file holds cases: b1_nomask, b2_36box, b3_padded; pass --case\)/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('rejects an unknown case', () => {
+    const line = expectOneLineError(
+      lxmert([
+        'infer',
+        '--model',
+        model,
+        '--inputs',
+        goldens,
+        '--case',
+        'nope',
+        '--output',
+        join(tmp, 'x'),
+      ]),
+    );
+    expect(line).toMatch(/--case: expected one of: b1_nomask, b2_36box, b3_padded, got 'nope'/);
+  });
+
+  it('usage errors exit 2 with one line', () => {
+    const r = lxmert(['infer', '--inputs', goldens]);
+    expect(r.code).toBe(2);
+    expect(expectOneLineError(r)).toMatch(/--model is required/);
+    expect(expectOneLineError(lxmert(['infer', '--bogus']))).toMatch(/Unknown option '--bogus'/);
+  });
+
+  it('rejects a missing model folder and a corrupt inputs file', () => {
+    expect(
+      expectOneLineError(
+        lxmert([
+          'infer',
+          '--model',
+          join(tmp, 'nope'),
+          '--inputs',
+          goldens,
+          '--case',
+          'b1_nomask',
+          '--output',
+          join(tmp, 'y'),
+        ]),
+      ),
+    ).toMatch(/WeightsError/);
+    const junk = join(tmp, 'junk.safetensors');
+    writeFileSync(junk, Buffer.from('not a safetensors file at all'));
+    expect(
+      expectOneLineError(
+        lxmert(['infer', '--model', model, '--inputs', junk, '--output', join(tmp, 'z')]),
+      ),
+    ).toMatch(/header length \d+ runs past the end of the file/);
+  });
+
+  it('prints help', () => {
+    const r = lxmert(['infer', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/usage: lxmert infer --model DIR --inputs IN.safetensors/);
+  });
+});
