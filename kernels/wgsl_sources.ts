@@ -80,25 +80,24 @@ fn rowSum(value: f32, tid: i32) -> f32 {
 
 fn main() {
   let row = i32(workgroupId.x) + i32(workgroupId.y) * i32(numWorkgroups.x);
-  if (row >= uniforms.rows) {
-    return;
-  }
+  // No early return: rowSum's barriers need every invocation (surplus workgroups see width 0).
+  let width = select(0, uniforms.width, row < uniforms.rows);
   let tid = i32(localIndex);
-  let width = uniforms.width;
   let base = row * width;
 
   var sum = 0.0;
   for (var i = tid; i < width; i += WG) {
     sum += x[base + i] + residualAt(base + i);
   }
-  let mean = rowSum(sum, tid) / f32(width);
+  let n = f32(max(width, 1));
+  let mean = rowSum(sum, tid) / n;
 
   var sq = 0.0;
   for (var i = tid; i < width; i += WG) {
     let c = x[base + i] + residualAt(base + i) - mean;
     sq += c * c;
   }
-  let inv = inverseSqrt(rowSum(sq, tid) / f32(width) + uniforms.eps);
+  let inv = inverseSqrt(rowSum(sq, tid) / n + uniforms.eps);
 
   for (var i = tid; i < width; i += WG) {
     let c = x[base + i] + residualAt(base + i) - mean;

@@ -5,6 +5,7 @@
  * its own declarations before a program's code).
  */
 import { ENABLE_F16_MARKER } from '../dense_webgpu.js';
+import { kernelLog } from './log.js';
 
 /** What we report about an adapter. */
 export interface AdapterSummary {
@@ -61,6 +62,9 @@ export async function createGpuDevice(
     requiredLimits,
   });
   if (f16) hookF16(device);
+  device.addEventListener('uncapturederror', (event) => {
+    kernelLog(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message.split('\n')[0]}`);
+  });
   return { adapter, device, info: summarizeAdapter(adapter), f16 };
 }
 

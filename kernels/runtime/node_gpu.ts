@@ -40,6 +40,8 @@ export async function nodeGpu(): Promise<NodeGpu | { error: string }> {
     };
   }
   Object.assign(globalThis, dawn.globals);
+  // The Vulkan loader complains on every start without it; any writable folder will do.
+  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
   let gpu = dawn.create([]);
   let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (adapter) return { gpu, adapter, note: 'Dawn (webgpu package)' };

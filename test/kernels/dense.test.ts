@@ -1,0 +1,107 @@
+/** Dense + bias + activation on WebGPU (f32, packed f16, packed int8) against the tf-op fallback. */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releaseWebGPU } from '../../src/backend.js';
+import { denseFallback } from '../../kernels/fallback/dense.js';
+import { toHalfBits } from '../../kernels/f16.js';
+import { dense } from '../../kernels/ops.js';
+import { trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
+import type { Activation } from '../../kernels/types.js';
+import {
+  disposeLinearWeights,
+  linearWeightBytes,
+  makeLinearWeights,
+  quantizeInt8,
+  type HostLinear,
+} from '../../kernels/weights.js';
+import { maxAbs, onCpu, randomArray, relL2, useWebGPU } from './webgpu_env.js';
+
+let ready = false;
+beforeAll(async () => {
+  ready = (await useWebGPU()) !== null;
+});
+afterAll(async () => {
+  await releaseWebGPU();
+});
+
+/** Host weights for out × in, in the requested storage form (f16 bits / int8 + scales). */
+function host(out: number, inF: number, form: 'f32' | 'f16' | 'int8', seed: number): HostLinear {
+  const w = randomArray(out * inF, seed, 0.3);
+  const bias = randomArray(out, seed + 1, 0.5);
+  if (form === 'f16')
+    return { shape: [out, inF], weight: { f16: Uint16Array.from(w, toHalfBits) }, bias };
+  if (form === 'int8') return { shape: [out, inF], weight: quantizeInt8(w, out, inF), bias };
+  return { shape: [out, inF], weight: w, bias };
+}
+
+const CASES: {
+  format: 'f32' | 'f16' | 'int8';
+  act: Activation;
+  m: [number, ...number[]];
+  inF: number;
+  out: number;
+}[] = [
+  { format: 'f32', act: 'linear', m: [2, 13], inF: 64, out: 40 },
+  { format: 'f32', act: 'gelu', m: [10], inF: 37, out: 33 },
+  { format: 'f16', act: 'gelu', m: [2, 13], inF: 64, out: 128 },
+  { format: 'f16', act: 'tanh', m: [3], inF: 45, out: 7 },
+  { format: 'int8', act: 'linear', m: [2, 10], inF: 64, out: 48 },
+  { format: 'int8', act: 'relu', m: [5], inF: 30, out: 9 },
+  { format: 'f32', act: 'gelu_new', m: [4], inF: 16, out: 16 },
+  { format: 'f32', act: 'sigmoid', m: [4], inF: 16, out: 16 },
+];
+
+describe('LxmertDense (webgpu) vs fallback', () => {
+  for (const c of CASES) {
+    it(`${c.format} ${c.act} [${c.m.join(', ')}, ${c.inF}] → ${c.out}`, async ({ skip }) => {
+      if (!ready) skip();
+      const h = host(c.out, c.inF, c.format, c.out + c.inF);
+      const xs = randomArray(c.m.reduce((a, b) => a * b, 1) * c.inF, 11, 2);
+      const shape = [...c.m, c.inF];
+      // Oracle: the same stored weights dequantized to float32 on the host, plain tf ops on cpu.
+      const [ref] = await onCpu(() => {
+        const w = makeLinearWeights(h, c.format);
+        const y = denseFallback(tf.tensor(xs, shape), w, c.act);
+        disposeLinearWeights(w);
+        return y;
+      });
+      const w = makeLinearWeights(h, c.format);
+      const x = tf.tensor(xs, shape);
+      const counter = trackDispatches();
+      const y = dense(x, w, c.act);
+      expect(counter.stop().byProgram).toEqual({ DenseProgram: 1 });
+      expect(y.shape).toEqual([...c.m, c.out]);
+      const got = await y.data();
+      expect(relL2(got, ref)).toBeLessThan(1e-5);
+      expect(maxAbs(got, ref)).toBeLessThan(1e-4);
+      tf.dispose([x, y]);
+      disposeLinearWeights(w);
+    });
+  }
+
+  it('keeps packed weights compact on the GPU: f16 half, int8 a quarter of f32', async ({
+    skip,
+  }) => {
+    if (!ready) skip();
+    const sizes = (['f32', 'f16', 'int8'] as const).map((f) => {
+      const w = makeLinearWeights(host(96, 64, 'f32', 5), f);
+      const bytes = linearWeightBytes(w) - 96 * 4 * (f === 'int8' ? 2 : 1);
+      disposeLinearWeights(w);
+      return bytes;
+    });
+    expect(sizes).toEqual([96 * 64 * 4, 96 * 64 * 2, 96 * 64]);
+    // After a forward the GPU holds the packed words only: no float32 copy of the weight.
+    const w = makeLinearWeights(host(96, 64, 'f32', 5), 'int8');
+    const x = tf.tensor(randomArray(13 * 64, 3), [13, 64]);
+    const before = (tf.memory() as { numBytesInGPU: number }).numBytesInGPU;
+    const y = dense(x, w);
+    await y.data();
+    const after = (tf.memory() as { numBytesInGPU: number }).numBytesInGPU;
+    // x (13·64·4) + packed int8 (96·16·4) + scales + bias (2·96·4) + y (13·96·4), no 96·64·4 copy.
+    expect(after - before).toBeLessThanOrEqual(
+      13 * 64 * 4 + 96 * 16 * 4 + 2 * 96 * 4 + 13 * 96 * 4 + 256,
+    );
+    tf.dispose([x, y]);
+    disposeLinearWeights(w);
+  });
+});
