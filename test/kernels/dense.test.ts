@@ -5,7 +5,7 @@ import { releaseWebGPU } from '../../src/backend.js';
 import { denseFallback } from '../../kernels/fallback/dense.js';
 import { toHalfBits } from '../../kernels/f16.js';
 import { dense } from '../../kernels/ops.js';
-import { trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
+import { gpuMemory, trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
 import type { Activation } from '../../kernels/types.js';
 import {
   disposeLinearWeights,
@@ -93,10 +93,10 @@ describe('LxmertDense (webgpu) vs fallback', () => {
     // After a forward the GPU holds the packed words only: no float32 copy of the weight.
     const w = makeLinearWeights(host(96, 64, 'f32', 5), 'int8');
     const x = tf.tensor(randomArray(13 * 64, 3), [13, 64]);
-    const before = (tf.memory() as { numBytesInGPU: number }).numBytesInGPU;
+    const before = gpuMemory()!.bytesInUse;
     const y = dense(x, w);
     await y.data();
-    const after = (tf.memory() as { numBytesInGPU: number }).numBytesInGPU;
+    const after = gpuMemory()!.bytesInUse;
     // x (13·64·4) + packed int8 (96·16·4) + scales + bias (2·96·4) + y (13·96·4), no 96·64·4 copy.
     expect(after - before).toBeLessThanOrEqual(
       13 * 64 * 4 + 96 * 16 * 4 + 2 * 96 * 4 + 13 * 96 * 4 + 256,
