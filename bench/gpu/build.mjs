@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console */
 // Bundles bench/gpu/webgpu_bench.ts into one ES module for Node (.bench/gpu/bench.mjs): every
 // dependency inlined except the `webgpu` package (Dawn's native addon, carried beside it).
 import { mkdirSync } from 'node:fs';
