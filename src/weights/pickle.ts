@@ -64,8 +64,16 @@ export interface UnpickleHooks {
   persistentLoad(pid: PyValue): PyValue;
 }
 
-/** Thrown when the pickle runs past the given bytes (the caller may retry with more). */
-export class PickleTruncatedError extends WeightsError {}
+/**
+ * Thrown when the pickle runs past the given bytes (the caller may retry with more). Reported
+ * as a WeightsError.
+ */
+export class PickleTruncatedError extends WeightsError {
+  constructor(message: string, where?: string) {
+    super(message, where);
+    this.name = 'WeightsError';
+  }
+}
 
 export interface UnpickleResult {
   value: PyValue;
