@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs the WebGPU benchmark (fused vs --no-fused, dispatches, GPU bytes) with the carried Node
+# and Dawn, then Hugging Face's LXMERT in PyTorch eager on the same GPU, and prints a summary.
+#   bash bench/gpu/run.sh [OUTDIR]        (after bench/gpu/prepare.sh; OUTDIR default /tmp/...)
+# BENCH_ARGS passes options to the benchmark (e.g. "--preset tiny --runs 3" on SwiftShader);
+# HF_ARGS to hf_lxmert.py. Without a GPU, Dawn falls back to SwiftShader where Chromium is
+# installed, and the PyTorch half runs on the CPU if transformers is importable.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+C=.bench/gpu
+W=/tmp/lxmert-webgpu-bench
+OUTDIR="${1:-$W/out}"
+mkdir -p "$W/node_modules/webgpu/dist/linux-x64" "$OUTDIR"
+xz -dc "$C/node.xz" > "$W/node" && chmod +x "$W/node"
+xz -dc "$C/bench.mjs.xz" > "$W/bench.mjs"
+cp "$C/node_modules/webgpu/index.js" "$C/node_modules/webgpu/package.json" "$W/node_modules/webgpu/"
+xz -dc "$C/dawn.node.xz" > "$W/node_modules/webgpu/dist/linux-x64/dawn.node"
+if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
+  for f in "$C"/libvulkan1_*.deb; do dpkg -x "$f" "$W/vk"; done
+  export LD_LIBRARY_PATH="$W/vk/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+fi
+if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ]; then
+  for j in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json \
+    /etc/vulkan/icd.d/nvidia_icd.json; do
+    if [ -f "$j" ]; then export VK_DRIVER_FILES="$j"; break; fi
+  done
+fi
+{
+  date -u +%Y-%m-%dT%H:%M:%SZ
+  nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+  echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-} VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-}"
+} > "$OUTDIR/machine.txt"
+# shellcheck disable=SC2086
+timeout "${BENCH_TIMEOUT:-420}" "$W/node" "$W/bench.mjs" --json ${BENCH_ARGS:-} \
+  > "$OUTDIR/webgpu.json" 2> "$OUTDIR/webgpu.err"
+echo "webgpu bench: exit $?"
+# shellcheck disable=SC2086
+timeout "${HF_TIMEOUT:-300}" python3 bench/gpu/hf_lxmert.py ${HF_ARGS:-} > "$OUTDIR/hf.json" 2> "$OUTDIR/hf.err"
+echo "hf bench: exit $?"
+python3 bench/gpu/summary.py "$OUTDIR"

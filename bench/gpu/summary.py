@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Summary of a bench/gpu/run.sh output folder: WebGPU fused vs --no-fused, dispatches, GPU
+bytes, Hugging Face PyTorch eager, and the checks against the issue's targets."""
+import json
+import pathlib
+import sys
+
+
+def load(path):
+    try:
+        lines = [l for l in path.read_text().splitlines() if l.strip().startswith("{")]
+        return json.loads(lines[-1]) if lines else None
+    except OSError:
+        return None
+
+
+def main():
+    out = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+    print((out / "machine.txt").read_text().strip() if (out / "machine.txt").exists() else "")
+    w = load(out / "webgpu.json")
+    h = load(out / "hf.json")
+    if not w:
+        err = (out / "webgpu.err").read_text()[-2000:] if (out / "webgpu.err").exists() else ""
+        print("webgpu bench: no result\n" + err)
+    else:
+        f, s = w["fused"], w["stock"]
+        print(f"backend: {w['backend']} - {w['reason']}")
+        print(f"shape: {w['shape']} preset {w['preset']} layers {w['layers']}")
+        print(f"fused   : median {f['medianMs']:.3f} ms (min {f['minMs']:.3f}), {f['dispatches']} dispatches")
+        print(f"no-fused: median {s['medianMs']:.3f} ms (min {s['minMs']:.3f}), {s['dispatches']} dispatches")
+        print(f"speedup fused vs no-fused: {w['speedup']:.2f}x")
+        pl = w["dispatchesPerLayer"]
+        print(f"dispatches per layer, fused: {pl['fused']}; no-fused: {pl['stock']}")
+        print(f"GPU bytes: {w['gpuBytes']}")
+        worst = max(pl["fused"]["language"], pl["fused"]["vision"], pl["fused"]["cross"] / 2)
+        print("targets: <=4 ms %s; >=4x %s; <=10 dispatches per layer (cross layer per stream) %s" % (
+            f["medianMs"] <= 4, w["speedup"] >= 4, worst <= 10))
+    if h and "median_ms" in h:
+        print(f"HF PyTorch eager ({h['device']}, torch {h['torch']}, transformers {h['transformers']}): "
+              f"median {h['median_ms']:.3f} ms (min {h['min_ms']:.3f})")
+        if w:
+            print(f"ratio HF eager / WebGPU fused: {h['median_ms'] / w['fused']['medianMs']:.2f}")
+    else:
+        print(f"HF PyTorch eager: {h.get('error') if h else 'no result'}")
+
+
+if __name__ == "__main__":
+    main()
