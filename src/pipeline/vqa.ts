@@ -1,0 +1,247 @@
+/**
+ * Visual question answering end to end: question text → LxmertTokenizer (as in Hugging Face's
+ * LXMERT demo: padding to max_length 20, truncation) → the model's answer head → top-k answer
+ * strings. Several questions go through one forward. Browser-safe.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { withDeviceRecovery } from '../backend.js';
+import type { LxmertConfig } from '../config.js';
+import { InputError } from '../errors.js';
+import { validateFeatures, type VisualInput } from '../features/validate.js';
+import type { ForwardOptions, LxmertInputs } from '../model/inputs.js';
+import type { LxmertTokenizer } from '../tokenizer/tokenizer.js';
+import { buildBatches, topK, type VqaBatch } from './batch.js';
+
+export type { VqaBatch };
+
+/** What the pipeline needs of a model: LxmertForQuestionAnswering or LxmertForPreTraining. */
+export interface VqaModel {
+  readonly config: LxmertConfig;
+  answerScores(inputs: LxmertInputs, opts?: ForwardOptions): tf.Tensor2D;
+  dispose?(): unknown;
+}
+
+export interface VqaPipelineParts {
+  model: VqaModel;
+  tokenizer: LxmertTokenizer;
+  /** Answer strings by label id (config.num_qa_labels of them), e.g. data/vqa-answers.json. */
+  labels: readonly string[];
+}
+
+export interface VqaOptions {
+  /** Answers per question, best first (default 5; at most num_qa_labels). */
+  topK?: number;
+  /** Tokens per question, [CLS] and [SEP] included: truncated or padded to this (default 20). */
+  maxLength?: number;
+}
+
+export interface VqaAnswer {
+  answer: string;
+  labelId: number;
+  /** The answer head's logit (question_answering_score); sigmoid gives a probability. */
+  score: number;
+}
+
+export interface VqaResult {
+  question: string;
+  /** Index of the image the question was asked about (0 when one image was given). */
+  imageIndex: number;
+  answers: VqaAnswer[];
+  /** The question's token ids as the model saw them ([CLS] … [SEP], [PAD] up to maxLength). */
+  inputIds: number[];
+}
+
+export interface VqaScores {
+  /** Row-major [questions, numLabels] answer scores, in question order. */
+  scores: Float32Array;
+  numLabels: number;
+  batches: VqaBatch[];
+}
+
+export const DEFAULT_MAX_LENGTH = 20;
+export const DEFAULT_TOP_K = 5;
+
+export class VqaPipeline {
+  readonly model: VqaModel;
+  readonly tokenizer: LxmertTokenizer;
+  readonly labels: readonly string[];
+  readonly config: LxmertConfig;
+
+  constructor(parts: VqaPipelineParts) {
+    const { model, tokenizer, labels } = parts ?? ({} as Partial<VqaPipelineParts>);
+    if (!model || typeof model.answerScores !== 'function' || !model.config) {
+      throw new InputError(
+        'model',
+        'LxmertForQuestionAnswering or LxmertForPreTraining (an answer head)',
+        model ? `${model.constructor?.name ?? typeof model} without answerScores` : String(model),
+      );
+    }
+    if ((model as { answerHead?: unknown }).answerHead === null) {
+      throw new InputError('model', 'a model with an answer head', 'config.task_qa false');
+    }
+    const cfg = model.config;
+    if (!tokenizer || typeof tokenizer.encodeBatch !== 'function') {
+      throw new InputError('tokenizer', 'an LxmertTokenizer', String(tokenizer));
+    }
+    let maxId = -1;
+    for (const id of tokenizer.vocab.tokenToId.values()) maxId = Math.max(maxId, id);
+    if (maxId >= cfg.vocabSize) {
+      throw new InputError(
+        'tokenizer',
+        `token ids below config.vocab_size = ${cfg.vocabSize}`,
+        `a vocabulary with ids up to ${maxId}`,
+      );
+    }
+    if (!Array.isArray(labels) || labels.some((s) => typeof s !== 'string')) {
+      throw new InputError('labels', 'an array of answer strings', typeof labels);
+    }
+    if (labels.length !== cfg.numQaLabels) {
+      throw new InputError(
+        'labels',
+        `config.num_qa_labels = ${cfg.numQaLabels} answer strings`,
+        `${labels.length}`,
+      );
+    }
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.labels = labels;
+    this.config = cfg;
+  }
+
+  /**
+   * Tokenize the questions and stack the images into model inputs (host arrays): one batch
+   * per distinct number of boxes, each with the rows (question indices) it holds.
+   */
+  prepare(
+    questions: string | readonly string[],
+    images: VisualInput | readonly VisualInput[],
+    options: VqaOptions = {},
+  ): VqaBatch[] {
+    const qs = typeof questions === 'string' ? [questions] : questions;
+    if (!Array.isArray(qs) || qs.length === 0) {
+      throw new InputError('questions', 'a string or a non-empty array of strings', String(qs));
+    }
+    qs.forEach((q, i) => {
+      if (typeof q !== 'string') throw new InputError(`questions[${i}]`, 'a string', typeof q);
+    });
+    const imgs: readonly VisualInput[] = Array.isArray(images) ? images : [images as VisualInput];
+    if (imgs.length !== 1 && imgs.length !== qs.length) {
+      throw new InputError(
+        'images',
+        `one image, or ${qs.length} (one per question)`,
+        `${imgs.length} images`,
+      );
+    }
+    imgs.forEach((img, i) =>
+      validateFeatures(img, {
+        featureDim: this.config.visualFeatDim,
+        posDim: this.config.visualPosDim,
+        argument: imgs.length === 1 && !Array.isArray(images) ? 'image' : `images[${i}]`,
+      }),
+    );
+    const maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
+    if (!Number.isSafeInteger(maxLength) || maxLength < 2) {
+      throw new InputError('maxLength', 'an integer >= 2 ([CLS] and [SEP])', String(maxLength));
+    }
+    if (maxLength > this.config.maxPositionEmbeddings) {
+      throw new InputError(
+        'maxLength',
+        `at most config.max_position_embeddings = ${this.config.maxPositionEmbeddings}`,
+        String(maxLength),
+      );
+    }
+    const enc = this.tokenizer.encodeBatch(qs, null, {
+      padding: 'max_length',
+      maxLength,
+      truncation: true,
+    });
+    const imageOf = (row: number) => (imgs.length === 1 ? 0 : row);
+    return buildBatches(enc, imgs, imageOf, this.config);
+  }
+
+  /** Every answer score of every question (one forward per batch of prepare). */
+  async scores(
+    questions: string | readonly string[],
+    images: VisualInput | readonly VisualInput[],
+    options: VqaOptions = {},
+  ): Promise<VqaScores> {
+    const batches = this.prepare(questions, images, options);
+    const n = this.config.numQaLabels;
+    const rows = batches.reduce((a, b) => a + b.batchSize, 0);
+    const scores = new Float32Array(rows * n);
+    for (const b of batches) {
+      const data = await withDeviceRecovery(() => this.forward(b));
+      b.rows.forEach((row, i) => scores.set(data.subarray(i * n, (i + 1) * n), row * n));
+    }
+    return { scores, numLabels: n, batches };
+  }
+
+  private async forward(b: VqaBatch): Promise<Float32Array> {
+    const { batchSize: bs, seqLength: l, numBoxes: v } = b;
+    const inputs: LxmertInputs = {
+      inputIds: tf.tensor2d(b.inputIds, [bs, l], 'int32'),
+      attentionMask: tf.tensor2d(b.attentionMask, [bs, l], 'int32'),
+      tokenTypeIds: tf.tensor2d(b.tokenTypeIds, [bs, l], 'int32'),
+      visualFeats: tf.tensor3d(b.visualFeats, [bs, v, this.config.visualFeatDim], 'float32'),
+      visualPos: tf.tensor3d(b.visualPos, [bs, v, this.config.visualPosDim], 'float32'),
+    };
+    let out: tf.Tensor2D | undefined;
+    try {
+      // Values were checked on the host (prepare): skip the forward's device-side checks.
+      out = this.model.answerScores(inputs, { validate: false });
+      return (await out.data()) as Float32Array;
+    } finally {
+      out?.dispose();
+      tf.dispose([
+        inputs.inputIds,
+        inputs.attentionMask!,
+        inputs.tokenTypeIds!,
+        inputs.visualFeats,
+        inputs.visualPos,
+      ]);
+    }
+  }
+
+  /** The top-k answers to one question about one image. */
+  answer(question: string, image: VisualInput, options?: VqaOptions): Promise<VqaResult>;
+  /** The top-k answers to each question: about one shared image, or one image per question. */
+  answer(
+    questions: readonly string[],
+    images: VisualInput | readonly VisualInput[],
+    options?: VqaOptions,
+  ): Promise<VqaResult[]>;
+  async answer(
+    questions: string | readonly string[],
+    images: VisualInput | readonly VisualInput[],
+    options: VqaOptions = {},
+  ): Promise<VqaResult | VqaResult[]> {
+    const k = options.topK ?? DEFAULT_TOP_K;
+    if (!Number.isSafeInteger(k) || k <= 0) {
+      throw new InputError('topK', 'a positive integer', String(k));
+    }
+    const { scores, numLabels, batches } = await this.scores(questions, images, options);
+    const qs = typeof questions === 'string' ? [questions] : questions;
+    const results: VqaResult[] = new Array(qs.length);
+    for (const b of batches) {
+      b.rows.forEach((row, i) => {
+        const s = scores.subarray(row * numLabels, (row + 1) * numLabels);
+        results[row] = {
+          question: qs[row],
+          imageIndex: b.imageIndex[i],
+          answers: topK(s, Math.min(k, numLabels)).map((labelId) => ({
+            answer: this.labels[labelId],
+            labelId,
+            score: s[labelId],
+          })),
+          inputIds: Array.from(b.inputIds.subarray(i * b.seqLength, (i + 1) * b.seqLength)),
+        };
+      });
+    }
+    return typeof questions === 'string' ? results[0] : results;
+  }
+
+  /** Free the model's weights (the pipeline owns its model). */
+  dispose(): void {
+    this.model.dispose?.();
+  }
+}
