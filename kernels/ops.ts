@@ -16,6 +16,8 @@ import {
   type AttentionAttrs,
   type DenseAttrs,
 } from './names.js';
+import { registerLxmertKernels } from './register.js';
+import { kernelLog } from './runtime/log.js';
 import { linearShape, weightFormat } from './weights.js';
 import type {
   Activation,
@@ -27,14 +29,22 @@ import type {
 
 /** tf.env() flag: use the registered fused kernels (default true). */
 export const FUSED_KERNELS_FLAG = 'LXMERT_FUSED_KERNELS';
+/**
+ * tf.env() flag: bytes one storage binding may hold on webgpu; 0 (default) = the device's
+ * maxStorageBufferBindingSize. Set lower to exercise the split path in tests.
+ */
+export const MAX_BINDING_BYTES_FLAG = 'LXMERT_MAX_BINDING_BYTES';
 
 function ensureFlag(): void {
   try {
     tf.env().get(FUSED_KERNELS_FLAG);
   } catch {
     tf.env().registerFlag(FUSED_KERNELS_FLAG, () => true);
+    tf.env().registerFlag(MAX_BINDING_BYTES_FLAG, () => 0);
   }
 }
+
+registerLxmertKernels();
 
 /** Turn the fused kernels on or off (off: stock tf.js ops, as `--no-fused`). */
 export function setFusedKernels(enabled: boolean): void {
@@ -110,20 +120,70 @@ export function attention(
     : { context: r[0] as tf.Tensor3D };
 }
 
+/** Largest storage binding the active webgpu device takes (Infinity elsewhere). */
+function bindingLimit(): number {
+  ensureFlag();
+  const forced = tf.env().getNumber(MAX_BINDING_BYTES_FLAG);
+  if (forced > 0) return forced;
+  const device = (tf.backend() as { device?: GPUDevice }).device;
+  return device?.limits.maxStorageBufferBindingSize ?? Infinity;
+}
+
 /** act(x · Wᵀ + b) for x [..., in], any weight format. */
 export function dense(x: tf.Tensor, w: LinearWeights, act: Activation = 'linear'): tf.Tensor {
   const format = weightFormat(w);
   // On wasm/cpu the packed formats go through their cached float32 copy (fallback path).
   if (useKernel(LXMERT_DENSE) && (format === 'f32' || tf.getBackend() === 'webgpu')) {
+    const stored = w.format === 'f16' || w.format === 'int8' ? w.packed : w.weight;
+    const limit = tf.getBackend() === 'webgpu' ? bindingLimit() : Infinity;
+    if (stored.size * 4 > limit) return denseSplit(x, w, act, stored, limit);
     const attrs: DenseAttrs = { activation: act, format, inFeatures: linearShape(w)[1] };
-    const inputs: tf.NamedTensorMap =
-      w.format === 'f16' || w.format === 'int8'
-        ? { x, weight: w.packed, bias: w.bias }
-        : { x, weight: w.weight, bias: w.bias };
+    const inputs: tf.NamedTensorMap = { x, weight: stored, bias: w.bias };
     if (w.format === 'int8') inputs.scales = w.scales;
     return tf.engine().runKernel(LXMERT_DENSE, inputs, attrs) as tf.Tensor;
   }
   return denseFallback(x, w, act);
+}
+
+/**
+ * A weight over the device's storage binding limit: run the kernel on row blocks of the weight
+ * (output column blocks) that fit, and concatenate (same answer, a few more dispatches).
+ */
+function denseSplit(
+  x: tf.Tensor,
+  w: LinearWeights,
+  act: Activation,
+  stored: tf.Tensor2D,
+  limit: number,
+): tf.Tensor {
+  const [out, inF] = linearShape(w);
+  const rowsPerBlock = Math.max(1, Math.floor(limit / (stored.shape[1] * 4)));
+  kernelLog(
+    `dense weight [${out}, ${inF}] (${stored.size * 4} bytes) exceeds the storage binding ` +
+      `limit (${limit} bytes): running it in ${Math.ceil(out / rowsPerBlock)} blocks`,
+  );
+  return tf.tidy(() => {
+    const parts: tf.Tensor[] = [];
+    for (let n0 = 0; n0 < out; n0 += rowsPerBlock) {
+      const n = Math.min(rowsPerBlock, out - n0);
+      const rows = tf.slice(stored, [n0, 0], [n, -1]);
+      const bias = tf.slice(w.bias, [n0], [n]);
+      const block: LinearWeights =
+        w.format === 'f16'
+          ? { format: 'f16', packed: rows, inFeatures: inF, bias }
+          : w.format === 'int8'
+            ? {
+                format: 'int8',
+                packed: rows,
+                scales: tf.slice(w.scales, [n0], [n]),
+                inFeatures: inF,
+                bias,
+              }
+            : { weight: rows, bias };
+      parts.push(dense(x, block, act));
+    }
+    return tf.concat(parts, -1);
+  });
 }
 
 /** LayerNorm(x + residual) over the last axis (residual may be null). */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseWebGPU } from '../../src/backend.js';
 import { denseFallback } from '../../kernels/fallback/dense.js';
 import { toHalfBits } from '../../kernels/f16.js';
-import { dense } from '../../kernels/ops.js';
+import { MAX_BINDING_BYTES_FLAG, dense } from '../../kernels/ops.js';
 import { gpuMemory, trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
 import type { Activation } from '../../kernels/types.js';
 import {
@@ -101,6 +101,30 @@ describe('LxmertDense (webgpu) vs fallback', () => {
     expect(after - before).toBeLessThanOrEqual(
       13 * 64 * 4 + 96 * 16 * 4 + 2 * 96 * 4 + 13 * 96 * 4 + 256,
     );
+    tf.dispose([x, y]);
+    disposeLinearWeights(w);
+  });
+});
+
+describe('weights over maxStorageBufferBindingSize', () => {
+  it('run in blocks that fit, same answer', async ({ skip }) => {
+    if (!ready) skip();
+    const h = host(50, 24, 'f32', 3);
+    const xs = randomArray(6 * 24, 4);
+    const [ref] = await onCpu(() => {
+      const w = makeLinearWeights(h, 'int8');
+      const y = denseFallback(tf.tensor(xs, [6, 24]), w, 'gelu');
+      disposeLinearWeights(w);
+      return y;
+    });
+    const w = makeLinearWeights(h, 'int8');
+    const x = tf.tensor(xs, [6, 24]);
+    tf.env().set(MAX_BINDING_BYTES_FLAG, 16 * 6 * 4); // 16 rows of 6 packed words
+    const counter = trackDispatches();
+    const y = dense(x, w, 'gelu');
+    tf.env().set(MAX_BINDING_BYTES_FLAG, 0);
+    expect(counter.stop().byProgram.DenseProgram).toBe(4);
+    expect(relL2(await y.data(), ref)).toBeLessThan(1e-5);
     tf.dispose([x, y]);
     disposeLinearWeights(w);
   });

@@ -81,6 +81,40 @@ describe('device loss and leaks', () => {
     disposeLinearWeights(ws.o);
   });
 
+  it('recovers when the device is lost mid-forward (between dispatch and read-back)', async ({
+    skip,
+  }) => {
+    if (!ready) skip();
+    const ws = weights();
+    const x = tf.tensor3d(randomArray(2 * 10 * 32, 19), [2, 10, 32]);
+    const mask = tf.tensor2d(keyMask(2, 10, [3, 10]), [2, 10]);
+    const f = block(ws);
+    const once = async () => {
+      const y = f(x, mask);
+      const v = await y.data();
+      y.dispose();
+      return v;
+    };
+    const reference = await once();
+    let calls = 0;
+    const got = await withDeviceRecovery(async () => {
+      calls++;
+      const y = f(x, mask);
+      if (calls === 1) currentGpuDevice()!.destroy(); // work recorded, not yet read back
+      try {
+        return await y.data();
+      } finally {
+        y.dispose();
+      }
+    });
+    await deviceRecovered();
+    expect(calls).toBe(2);
+    expect(relL2(got, reference)).toBeLessThan(1e-6);
+    tf.dispose([x, mask, ws.g, ws.b]);
+    disposeLinearWeights(ws.q);
+    disposeLinearWeights(ws.o);
+  });
+
   it('leaks no tensors across a forward', async ({ skip }) => {
     if (!ready) skip();
     const ws = weights();
