@@ -71,6 +71,13 @@ function makeEntries(
       );
     }
     const contiguous = isContiguous(t);
+    const nbytes = t.shape.reduce((a, b) => a * b, 1) * es;
+    if (!contiguous && nbytes > 2 ** 32) {
+      throw new WeightsError(
+        `strided view of ${formatShape(t.shape)} would need ${nbytes} bytes`,
+        where,
+      );
+    }
     const start = loc.start + first * es;
     out.set(name, {
       name,
@@ -229,8 +236,12 @@ function parseLegacy(buf: Uint8Array, path: string) {
   return { root: body.value, roots, keys: keys.value as string[], dataStart: keys.end };
 }
 
+/** A legacy header + state_dict pickle longer than this is refused (real ones are < 1 MB). */
+const MAX_LEGACY_PICKLE = 256 << 20;
+
 async function openLegacy(fh: FileHandle, size: number, path: string): Promise<WeightsFile> {
-  let len = Math.min(size, 1 << 20);
+  const limit = Math.min(size, MAX_LEGACY_PICKLE);
+  let len = Math.min(limit, 1 << 20);
   let parsed: ReturnType<typeof parseLegacy>;
   for (;;) {
     const buf = await readAt(fh, 0, len, path);
@@ -239,7 +250,8 @@ async function openLegacy(fh: FileHandle, size: number, path: string): Promise<W
       break;
     } catch (e) {
       if (!(e instanceof PickleTruncatedError) || len >= size) throw e;
-      len = Math.min(size, len * 4);
+      if (len >= limit) throw new WeightsError(`legacy pickle is longer than ${limit} bytes`, path);
+      len = Math.min(limit, len * 4);
     }
   }
   const tensors = stateDictTensors(parsed.root as PyValue, path);
