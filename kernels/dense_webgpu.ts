@@ -4,6 +4,7 @@ import type { WeightFormat } from './names.js';
 import type { Activation } from './types.js';
 import {
   ACTIVATIONS_WGSL,
+  DENSE_SKINNY_WGSL,
   DENSE_WGSL,
   DENSE_WEIGHTS_F16_WGSL,
   DENSE_WEIGHTS_F32_WGSL,
@@ -13,6 +14,15 @@ import {
 const TM = 32;
 const TN = 32;
 const TKD = 32;
+/** Skinny variant: columns per workgroup, K slices, rows per pass. */
+const SKINNY_TN = 16;
+const SKINNY_KS = 16;
+const SKINNY_MB = 8;
+/** Up to this many rows the skinny variant is used. */
+export const SKINNY_MAX_ROWS = 64;
+
+/** 'tiled': 32 × 32 output tiles; 'skinny': few rows, K split across the workgroup. */
+export type DenseVariant = 'tiled' | 'skinny';
 
 /** Marker line that the device set up in src/backend.ts turns into `enable f16;`. */
 export const ENABLE_F16_MARKER = '// lxmert:enable-f16';
@@ -46,6 +56,7 @@ export class DenseProgram implements WebGPUProgram {
   private readonly format: WeightFormat;
   private readonly activation: Activation;
   private readonly f16Math: boolean;
+  private readonly variant: DenseVariant;
 
   /**
    * @param outputShape [..., N] (x's leading dims, then the output features)
@@ -59,28 +70,40 @@ export class DenseProgram implements WebGPUProgram {
   ) {
     const n = outputShape[outputShape.length - 1];
     const m = outputShape.reduce((a, b) => a * b, 1) / n;
+    this.variant = m <= SKINNY_MAX_ROWS ? 'skinny' : 'tiled';
     this.outputShape = outputShape;
     this.format = format;
     this.activation = activation;
     this.f16Math = f16Math;
     this.variableNames = format === 'int8' ? ['x', 'w', 'bias', 'scales'] : ['x', 'w', 'bias'];
     this.dispatchLayout = { x: [0], y: [1] };
-    this.dispatch = [Math.ceil(n / TN), Math.ceil(m / TM), 1];
-    this.shaderKey = `lxmertDense_${format}_${activation}_${f16Math}`;
+    if (this.variant === 'skinny') {
+      this.workgroupSize = [SKINNY_TN * SKINNY_KS, 1, 1];
+      this.dispatch = [Math.ceil(n / SKINNY_TN), 1, 1];
+    } else {
+      this.dispatch = [Math.ceil(n / TN), Math.ceil(m / TM), 1];
+    }
+    this.shaderKey = `lxmertDense_${this.variant}_${format}_${activation}_${f16Math}`;
   }
 
   getUserCode(): string {
+    const constants =
+      this.variant === 'skinny'
+        ? [
+            `const TN = ${SKINNY_TN};`,
+            `const KS = ${SKINNY_KS};`,
+            `const MB = ${SKINNY_MB};`,
+            `const WG = ${SKINNY_TN * SKINNY_KS};`,
+          ]
+        : [`const TM = ${TM};`, `const TN = ${TN};`, `const TKD = ${TKD};`, 'const WG = 64;'];
     return [
       this.f16Math ? ENABLE_F16_MARKER : '',
-      `const TM = ${TM};`,
-      `const TN = ${TN};`,
-      `const TKD = ${TKD};`,
-      'const WG = 64;',
+      ...constants,
       `alias TileT = vec4<${this.f16Math ? 'f16' : 'f32'}>;`,
       `const ACT = ${ACTIVATION_IDS[this.activation]};`,
       ACTIVATIONS_WGSL,
       WEIGHT_LOADERS[this.format],
-      DENSE_WGSL,
+      this.variant === 'skinny' ? DENSE_SKINNY_WGSL : DENSE_WGSL,
     ].join('\n');
   }
 }

@@ -342,6 +342,76 @@ fn main() {
 }
 `;
 
+/** kernels/dense_skinny.wgsl */
+export const DENSE_SKINNY_WGSL = `// Dense for few rows (M ≤ 64: a VQA query's 20 tokens or 36 boxes), where dense.wgsl's 32 × 32
+// output tiles leave most of a big GPU idle. A workgroup owns TN output columns for every row;
+// its KS thread slices split K (interleaved vec4s, so a slice of threads reads a weight row
+// contiguously), and the slices' partial sums meet in workgroup memory. Rows go MB at a time.
+//
+// Prepended by DenseProgram (dense_webgpu.ts): const TN, KS, MB, WG (= TN · KS): i32; alias
+// TileT; fn loadWeightQuad, fn outputScale (dense_weights_*.wgsl); fn activate (activations.wgsl).
+
+var<workgroup> partial: array<f32, WG * MB>;
+
+fn loadInputQuad(m: i32, k: i32) -> vec4<f32> {
+  var r = vec4<f32>(0.0);
+  if (m < uniforms.m) {
+    let base = m * uniforms.k + k;
+    let rest = uniforms.k - k;
+    if (rest >= 4) {
+      r = vec4<f32>(x[base], x[base + 1], x[base + 2], x[base + 3]);
+    } else {
+      if (rest > 0) { r.x = x[base]; }
+      if (rest > 1) { r.y = x[base + 1]; }
+      if (rest > 2) { r.z = x[base + 2]; }
+    }
+  }
+  return r;
+}
+
+fn main() {
+  let tid = i32(localIndex);
+  let col = tid % TN;
+  let slice = tid / TN;
+  let n = i32(workgroupId.x) * TN + col;
+  let quads = (uniforms.k + 3) / 4;
+
+  for (var m0 = 0; m0 < uniforms.m; m0 += MB) {
+    var acc: array<f32, MB>;
+    for (var r = 0; r < MB; r++) {
+      acc[r] = 0.0; // explicit: some compilers hoist the declaration out of the loop
+    }
+    if (n < uniforms.n) {
+      for (var q = slice; q < quads; q += KS) {
+        let w = TileT(loadWeightQuad(n, q * 4));
+        for (var r = 0; r < MB; r++) {
+          acc[r] += f32(dot(TileT(loadInputQuad(m0 + r, q * 4)), w));
+        }
+      }
+    }
+    for (var r = 0; r < MB; r++) {
+      partial[(slice * TN + col) * MB + r] = acc[r];
+    }
+    workgroupBarrier();
+    if (slice == 0 && n < uniforms.n) {
+      let scale = outputScale(n);
+      let b = bias[n];
+      for (var r = 0; r < MB; r++) {
+        let m = m0 + r;
+        if (m < uniforms.m) {
+          var s = 0.0;
+          for (var i = 0; i < KS; i++) {
+            s += partial[(i * TN + col) * MB + r];
+          }
+          result[m * uniforms.n + n] = activate(s * scale + b);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+}
+`;
+
 /** kernels/dense_weights_f16.wgsl */
 export const DENSE_WEIGHTS_F16_WGSL = `// Weight quads for DenseProgram from float16 pairs packed in int32 words: w is [N, ceil(K/2)],
 // word j of row n holds W[n, 2j] in its low half and W[n, 2j+1] in its high half (zero padded).

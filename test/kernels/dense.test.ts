@@ -49,6 +49,10 @@ const CASES: {
   { format: 'int8', act: 'relu', m: [5], inF: 30, out: 9 },
   { format: 'f32', act: 'gelu_new', m: [4], inF: 16, out: 16 },
   { format: 'f32', act: 'sigmoid', m: [4], inF: 16, out: 16 },
+  // More than 64 rows: the tiled variant (the others use the skinny one).
+  { format: 'f32', act: 'gelu', m: [2, 36], inF: 40, out: 35 },
+  { format: 'f16', act: 'linear', m: [70], inF: 64, out: 33 },
+  { format: 'int8', act: 'quick_gelu', m: [3, 30], inF: 36, out: 40 },
 ];
 
 describe('LxmertDense (webgpu) vs fallback', () => {
