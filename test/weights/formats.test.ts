@@ -43,7 +43,7 @@ describe('torch.save edge cases (test/weights/fixtures/make_edge.py)', () => {
   const dir = join(import.meta.dirname, 'fixtures');
   const expected = JSON.parse(readFileSync(join(dir, 'edge_expected.json'), 'utf8'))
     .tensors as Record<string, { dtype: string; shape: number[]; values: (number | string)[] }>;
-  for (const file of ['edge_zip.bin', 'edge_legacy.bin']) {
+  for (const file of ['edge_zip.bin', 'edge_zip64.bin', 'edge_legacy.bin']) {
     it(`${file}: dtypes, views, offsets, strides, parameters, tied tensors`, async () => {
       const f = await openWeightsFile(join(dir, file));
       expect(f.format).toBe(file.includes('zip') ? 'pytorch-zip' : 'pytorch-legacy');
