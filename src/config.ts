@@ -221,7 +221,11 @@ export function configFromHf(json: unknown): LxmertConfig {
     ];
     for (const [k, want] of pairs) {
       if (n[k] !== undefined && n[k] !== want) {
-        throw new ConfigError(`num_hidden_layers.${k}`, `${want} (as the *_layers field)`, describe(n[k]));
+        throw new ConfigError(
+          `num_hidden_layers.${k}`,
+          `${want} (as the *_layers field)`,
+          describe(n[k]),
+        );
       }
     }
   }
@@ -256,7 +260,11 @@ export function validateConfig(cfg: LxmertConfig): void {
     );
   }
   if (cfg.padTokenId !== null && cfg.padTokenId >= cfg.vocabSize) {
-    throw new ConfigError('pad_token_id', `< vocab_size (${cfg.vocabSize})`, String(cfg.padTokenId));
+    throw new ConfigError(
+      'pad_token_id',
+      `< vocab_size (${cfg.vocabSize})`,
+      String(cfg.padTokenId),
+    );
   }
 }
 
@@ -267,7 +275,11 @@ export function configToHf(cfg: LxmertConfig): Record<string, unknown> {
     if (k === 'id2label' || k === 'architectures') continue;
     out[toSnake(k)] = v;
   }
-  out.num_hidden_layers = { vision: cfg.rLayers, cross_encoder: cfg.xLayers, language: cfg.lLayers };
+  out.num_hidden_layers = {
+    vision: cfg.rLayers,
+    cross_encoder: cfg.xLayers,
+    language: cfg.lLayers,
+  };
   if (cfg.architectures.length) out.architectures = cfg.architectures;
   if (cfg.id2label) out.id2label = cfg.id2label;
   out.model_type = 'lxmert';

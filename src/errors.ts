@@ -7,12 +7,14 @@
 export class LxmertError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = new.target.name;
   }
+  /** Set per class as a literal: minifiers rename classes, so `constructor.name` is unusable. */
+  override name = 'LxmertError';
 }
 
 /** An argument has the wrong shape, rank, dtype or value. */
 export class InputError extends LxmertError {
+  override name = 'InputError';
   constructor(
     /** The argument at fault, e.g. `visual_feats`. */
     readonly argument: string,
@@ -27,6 +29,7 @@ export class InputError extends LxmertError {
 
 /** A config.json that is missing, malformed or inconsistent. */
 export class ConfigError extends LxmertError {
+  override name = 'ConfigError';
   constructor(
     readonly field: string,
     readonly expected: string,
@@ -38,6 +41,7 @@ export class ConfigError extends LxmertError {
 
 /** Weights that are missing, mis-shaped, corrupt or do not match the config. */
 export class WeightsError extends LxmertError {
+  override name = 'WeightsError';
   constructor(
     message: string,
     /** The file or tensor name the problem is in, when known. */
@@ -48,13 +52,19 @@ export class WeightsError extends LxmertError {
 }
 
 /** A backend that cannot be initialised or used. */
-export class BackendError extends LxmertError {}
+export class BackendError extends LxmertError {
+  override name = 'BackendError';
+}
 
 /** Tokenizer vocabulary or input problems. */
-export class TokenizerError extends LxmertError {}
+export class TokenizerError extends LxmertError {
+  override name = 'TokenizerError';
+}
 
 /** Bad command-line usage. */
-export class UsageError extends LxmertError {}
+export class UsageError extends LxmertError {
+  override name = 'UsageError';
+}
 
 /** Render a shape for messages: `[1, 36, 2048]`. */
 export function formatShape(shape: readonly number[]): string {

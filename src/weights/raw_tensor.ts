@@ -129,16 +129,24 @@ export function toInt32(t: RawTensor, name = 'tensor'): Int32Array {
     case 'U32':
       for (let i = 0; i < n; i++) {
         const v = dv.getUint32(i * 4, true);
-        if (v > 2147483647) throw new WeightsError(`value ${v} at index ${i} does not fit int32`, name);
+        if (v > 2147483647)
+          throw new WeightsError(`value ${v} at index ${i} does not fit int32`, name);
         out[i] = v;
       }
       return out;
     default:
-      throw new WeightsError(`expected an integer dtype, got ${t.dtype} ${formatShape(t.shape)}`, name);
+      throw new WeightsError(
+        `expected an integer dtype, got ${t.dtype} ${formatShape(t.shape)}`,
+        name,
+      );
   }
 }
 
 /** Wrap float32 values as a RawTensor (no copy when aligned). */
 export function fromFloat32(values: Float32Array, shape: number[]): RawTensor {
-  return { dtype: 'F32', shape, bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
+  return {
+    dtype: 'F32',
+    shape,
+    bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+  };
 }

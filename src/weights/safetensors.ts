@@ -39,7 +39,10 @@ export function parseSafetensorsHeader(
   source: string,
 ): SafetensorsHeader {
   if (fileSize < 8 || head.byteLength < 8) {
-    throw new WeightsError(`not a safetensors file: ${fileSize} bytes, shorter than the 8-byte header length`, source);
+    throw new WeightsError(
+      `not a safetensors file: ${fileSize} bytes, shorter than the 8-byte header length`,
+      source,
+    );
   }
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const n64 = dv.getBigUint64(0, true);
@@ -74,11 +77,15 @@ export function parseSafetensorsHeader(
       continue;
     }
     const where = `${source}: tensor '${name}'`;
-    if (typeof v !== 'object' || v === null) throw new WeightsError('entry is not an object', where);
+    if (typeof v !== 'object' || v === null)
+      throw new WeightsError('entry is not an object', where);
     const { dtype, shape, data_offsets: offs } = v as Record<string, unknown>;
     if (!isStDtype(dtype)) throw new WeightsError(`unknown dtype ${JSON.stringify(dtype)}`, where);
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new WeightsError(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`, where);
+      throw new WeightsError(
+        `shape ${JSON.stringify(shape)} is not a list of non-negative integers`,
+        where,
+      );
     }
     if (
       !Array.isArray(offs) ||
@@ -102,7 +109,13 @@ export function parseSafetensorsHeader(
         where,
       );
     }
-    entries.push({ name, dtype, shape: shape as number[], begin: dataStart + b, end: dataStart + e });
+    entries.push({
+      name,
+      dtype,
+      shape: shape as number[],
+      begin: dataStart + b,
+      end: dataStart + e,
+    });
   }
   const sorted = [...entries].sort((x, y) => x.begin - y.begin);
   for (let i = 1; i < sorted.length; i++) {
@@ -143,7 +156,10 @@ export function writeSafetensors(
     const t = map.get(name)!;
     const size = t.bytes.byteLength;
     if (size !== numel(t.shape) * DTYPE_SIZE[t.dtype]) {
-      throw new WeightsError(`${t.dtype} ${formatShape(t.shape)} does not match ${size} bytes`, name);
+      throw new WeightsError(
+        `${t.dtype} ${formatShape(t.shape)} does not match ${size} bytes`,
+        name,
+      );
     }
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
     offset += size;

@@ -28,8 +28,12 @@ export function checkWeights(
       missing.push(spec.name);
       continue;
     }
-    const same = t.shape.length === spec.shape.length && t.shape.every((d, i) => d === spec.shape[i]);
-    if (!same) misshaped.push(`${spec.name} ${formatShape(t.shape)} (config wants ${formatShape(spec.shape)})`);
+    const same =
+      t.shape.length === spec.shape.length && t.shape.every((d, i) => d === spec.shape[i]);
+    if (!same)
+      misshaped.push(
+        `${spec.name} ${formatShape(t.shape)} (config wants ${formatShape(spec.shape)})`,
+      );
   }
   if (missing.length || misshaped.length) {
     const parts: string[] = [];
@@ -40,6 +44,9 @@ export function checkWeights(
 }
 
 /** Resolve a tensor by HF name, following tied-weight aliases. */
-export function getWeight(weights: ReadonlyMap<string, RawTensor>, name: string): RawTensor | undefined {
+export function getWeight(
+  weights: ReadonlyMap<string, RawTensor>,
+  name: string,
+): RawTensor | undefined {
   return weights.get(name) ?? (TIED_WEIGHTS[name] ? weights.get(TIED_WEIGHTS[name]) : undefined);
 }
