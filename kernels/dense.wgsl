@@ -5,29 +5,13 @@
 //
 // Prepended by DenseProgram (dense_webgpu.ts): const TM, TN, TKD, WG: i32; alias TileT (vec4 of
 // f32, or of f16 where the device has shader-f16); fn loadWeightQuad(n: i32, k: i32) -> vec4<f32>
-// (dense_weights_*.wgsl); fn outputScale(n: i32) -> f32; fn activate(v: f32) -> f32
-// (activations.wgsl).
+// (dense_weights_*.wgsl); fn outputScale(n: i32) -> f32; fn loadInputQuad(m: i32, k: i32) ->
+// vec4<f32> (dense_input*.wgsl); fn activate(v: f32) -> f32 (activations.wgsl).
 
 const KQ = TKD / 4;
 
 var<workgroup> xTile: array<TileT, TM * KQ>;
 var<workgroup> wTile: array<TileT, TN * KQ>;
-
-fn loadInputQuad(m: i32, k: i32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  if (m < uniforms.m) {
-    let base = m * uniforms.k + k;
-    let rest = uniforms.k - k;
-    if (rest >= 4) {
-      r = vec4<f32>(x[base], x[base + 1], x[base + 2], x[base + 3]);
-    } else {
-      if (rest > 0) { r.x = x[base]; }
-      if (rest > 1) { r.y = x[base + 1]; }
-      if (rest > 2) { r.z = x[base + 2]; }
-    }
-  }
-  return r;
-}
 
 fn main() {
   let tid = i32(localIndex);

@@ -4,25 +4,10 @@
 // contiguously), and the slices' partial sums meet in workgroup memory. Rows go MB at a time.
 //
 // Prepended by DenseProgram (dense_webgpu.ts): const TN, KS, MB, WG (= TN · KS): i32; alias
-// TileT; fn loadWeightQuad, fn outputScale (dense_weights_*.wgsl); fn activate (activations.wgsl).
+// TileT; fn loadWeightQuad, fn outputScale (dense_weights_*.wgsl); fn loadInputQuad
+// (dense_input*.wgsl); fn activate (activations.wgsl).
 
 var<workgroup> partial: array<f32, WG * MB>;
-
-fn loadInputQuad(m: i32, k: i32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  if (m < uniforms.m) {
-    let base = m * uniforms.k + k;
-    let rest = uniforms.k - k;
-    if (rest >= 4) {
-      r = vec4<f32>(x[base], x[base + 1], x[base + 2], x[base + 3]);
-    } else {
-      if (rest > 0) { r.x = x[base]; }
-      if (rest > 1) { r.y = x[base + 1]; }
-      if (rest > 2) { r.z = x[base + 2]; }
-    }
-  }
-  return r;
-}
 
 fn main() {
   let tid = i32(localIndex);

@@ -4,9 +4,13 @@ import type { WeightFormat } from './names.js';
 import type { Activation } from './types.js';
 import {
   ACTIVATIONS_WGSL,
+  DENSE_INPUT_VEC4_WGSL,
+  DENSE_INPUT_WGSL,
   DENSE_SKINNY_WGSL,
   DENSE_WGSL,
+  DENSE_WEIGHTS_F16_VEC4_WGSL,
   DENSE_WEIGHTS_F16_WGSL,
+  DENSE_WEIGHTS_F32_VEC4_WGSL,
   DENSE_WEIGHTS_F32_WGSL,
   DENSE_WEIGHTS_INT8_WGSL,
 } from './wgsl_sources.js';
@@ -39,10 +43,18 @@ const ACTIVATION_IDS: Record<Activation, number> = {
   sigmoid: 8,
 };
 
-const WEIGHT_LOADERS: Record<WeightFormat, string> = {
-  f32: DENSE_WEIGHTS_F32_WGSL,
-  f16: DENSE_WEIGHTS_F16_WGSL,
-  int8: DENSE_WEIGHTS_INT8_WGSL,
+/** Weight loaders by format, scalar words and (K % 4 == 0) vector words. */
+const WEIGHT_LOADERS: Record<WeightFormat, [string, string]> = {
+  f32: [DENSE_WEIGHTS_F32_WGSL, DENSE_WEIGHTS_F32_VEC4_WGSL],
+  f16: [DENSE_WEIGHTS_F16_WGSL, DENSE_WEIGHTS_F16_VEC4_WGSL],
+  int8: [DENSE_WEIGHTS_INT8_WGSL, DENSE_WEIGHTS_INT8_WGSL],
+};
+
+/** Components per bound element of [x, weight, bias, scales] in vec4 mode. */
+const VEC4_COMPONENTS: Record<WeightFormat, number[]> = {
+  f32: [4, 4, 1, 1],
+  f16: [4, 2, 1, 1],
+  int8: [4, 1, 1, 1],
 };
 
 export class DenseProgram implements WebGPUProgram {
@@ -57,25 +69,36 @@ export class DenseProgram implements WebGPUProgram {
   private readonly activation: Activation;
   private readonly f16Math: boolean;
   private readonly variant: DenseVariant;
+  private readonly vec4: boolean;
+  variableComponents?: number[];
 
   /**
    * @param outputShape [..., N] (x's leading dims, then the output features)
+   * @param inFeatures K
    * @param f16Math stage tiles and multiply in f16 (device has shader-f16); accumulation stays f32
+   * @param variant 'auto': skinny up to SKINNY_MAX_ROWS rows, else tiled
    */
   constructor(
     outputShape: number[],
+    inFeatures: number,
     format: WeightFormat,
     activation: Activation,
     f16Math: boolean,
+    variant: DenseVariant | 'auto' = 'auto',
   ) {
     const n = outputShape[outputShape.length - 1];
     const m = outputShape.reduce((a, b) => a * b, 1) / n;
-    this.variant = m <= SKINNY_MAX_ROWS ? 'skinny' : 'tiled';
+    this.variant = variant !== 'auto' ? variant : m <= SKINNY_MAX_ROWS ? 'skinny' : 'tiled';
     this.outputShape = outputShape;
     this.format = format;
     this.activation = activation;
     this.f16Math = f16Math;
     this.variableNames = format === 'int8' ? ['x', 'w', 'bias', 'scales'] : ['x', 'w', 'bias'];
+    // Whole-quad loads need K % 4 == 0 (then every row starts on a 16-byte boundary).
+    this.vec4 = inFeatures % 4 === 0;
+    if (this.vec4) {
+      this.variableComponents = VEC4_COMPONENTS[format].slice(0, this.variableNames.length);
+    }
     this.dispatchLayout = { x: [0], y: [1] };
     if (this.variant === 'skinny') {
       this.workgroupSize = [SKINNY_TN * SKINNY_KS, 1, 1];
@@ -83,7 +106,7 @@ export class DenseProgram implements WebGPUProgram {
     } else {
       this.dispatch = [Math.ceil(n / TN), Math.ceil(m / TM), 1];
     }
-    this.shaderKey = `lxmertDense_${this.variant}_${format}_${activation}_${f16Math}`;
+    this.shaderKey = `lxmertDense_${this.variant}_${format}_${activation}_${f16Math}_${this.vec4}`;
   }
 
   getUserCode(): string {
@@ -102,7 +125,8 @@ export class DenseProgram implements WebGPUProgram {
       `alias TileT = vec4<${this.f16Math ? 'f16' : 'f32'}>;`,
       `const ACT = ${ACTIVATION_IDS[this.activation]};`,
       ACTIVATIONS_WGSL,
-      WEIGHT_LOADERS[this.format],
+      WEIGHT_LOADERS[this.format][this.vec4 ? 1 : 0],
+      this.vec4 ? DENSE_INPUT_VEC4_WGSL : DENSE_INPUT_WGSL,
       this.variant === 'skinny' ? DENSE_SKINNY_WGSL : DENSE_WGSL,
     ].join('\n');
   }

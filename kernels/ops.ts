@@ -16,6 +16,7 @@ import {
   type AttentionAttrs,
   type DenseAttrs,
 } from './names.js';
+import { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG } from './flags.js';
 import { registerLxmertKernels } from './register.js';
 import { kernelLog } from './runtime/log.js';
 import { linearShape, weightFormat } from './weights.js';
@@ -27,33 +28,16 @@ import type {
   ProjectionInput,
 } from './types.js';
 
-/** tf.env() flag: use the registered fused kernels (default true). */
-export const FUSED_KERNELS_FLAG = 'LXMERT_FUSED_KERNELS';
-/**
- * tf.env() flag: bytes one storage binding may hold on webgpu; 0 (default) = the device's
- * maxStorageBufferBindingSize. Set lower to exercise the split path in tests.
- */
-export const MAX_BINDING_BYTES_FLAG = 'LXMERT_MAX_BINDING_BYTES';
-
-function ensureFlag(): void {
-  try {
-    tf.env().get(FUSED_KERNELS_FLAG);
-  } catch {
-    tf.env().registerFlag(FUSED_KERNELS_FLAG, () => true);
-    tf.env().registerFlag(MAX_BINDING_BYTES_FLAG, () => 0);
-  }
-}
+export { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG, DENSE_VARIANT_FLAG } from './flags.js';
 
 registerLxmertKernels();
 
 /** Turn the fused kernels on or off (off: stock tf.js ops, as `--no-fused`). */
 export function setFusedKernels(enabled: boolean): void {
-  ensureFlag();
   tf.env().set(FUSED_KERNELS_FLAG, enabled);
 }
 
 export function fusedKernelsEnabled(): boolean {
-  ensureFlag();
   return tf.env().getBool(FUSED_KERNELS_FLAG);
 }
 
@@ -122,7 +106,6 @@ export function attention(
 
 /** Largest storage binding the active webgpu device takes (Infinity elsewhere). */
 function bindingLimit(): number {
-  ensureFlag();
   const forced = tf.env().getNumber(MAX_BINDING_BYTES_FLAG);
   if (forced > 0) return forced;
   const device = (tf.backend() as { device?: GPUDevice }).device;

@@ -266,29 +266,13 @@ export const DENSE_WGSL = `// y[m, n] = act(Σ_k x[m, k] · W[n, k] + bias[n]) f
 //
 // Prepended by DenseProgram (dense_webgpu.ts): const TM, TN, TKD, WG: i32; alias TileT (vec4 of
 // f32, or of f16 where the device has shader-f16); fn loadWeightQuad(n: i32, k: i32) -> vec4<f32>
-// (dense_weights_*.wgsl); fn outputScale(n: i32) -> f32; fn activate(v: f32) -> f32
-// (activations.wgsl).
+// (dense_weights_*.wgsl); fn outputScale(n: i32) -> f32; fn loadInputQuad(m: i32, k: i32) ->
+// vec4<f32> (dense_input*.wgsl); fn activate(v: f32) -> f32 (activations.wgsl).
 
 const KQ = TKD / 4;
 
 var<workgroup> xTile: array<TileT, TM * KQ>;
 var<workgroup> wTile: array<TileT, TN * KQ>;
-
-fn loadInputQuad(m: i32, k: i32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  if (m < uniforms.m) {
-    let base = m * uniforms.k + k;
-    let rest = uniforms.k - k;
-    if (rest >= 4) {
-      r = vec4<f32>(x[base], x[base + 1], x[base + 2], x[base + 3]);
-    } else {
-      if (rest > 0) { r.x = x[base]; }
-      if (rest > 1) { r.y = x[base + 1]; }
-      if (rest > 2) { r.z = x[base + 2]; }
-    }
-  }
-  return r;
-}
 
 fn main() {
   let tid = i32(localIndex);
@@ -342,17 +326,8 @@ fn main() {
 }
 `;
 
-/** kernels/dense_skinny.wgsl */
-export const DENSE_SKINNY_WGSL = `// Dense for few rows (M ≤ 64: a VQA query's 20 tokens or 36 boxes), where dense.wgsl's 32 × 32
-// output tiles leave most of a big GPU idle. A workgroup owns TN output columns for every row;
-// its KS thread slices split K (interleaved vec4s, so a slice of threads reads a weight row
-// contiguously), and the slices' partial sums meet in workgroup memory. Rows go MB at a time.
-//
-// Prepended by DenseProgram (dense_webgpu.ts): const TN, KS, MB, WG (= TN · KS): i32; alias
-// TileT; fn loadWeightQuad, fn outputScale (dense_weights_*.wgsl); fn activate (activations.wgsl).
-
-var<workgroup> partial: array<f32, WG * MB>;
-
+/** kernels/dense_input.wgsl */
+export const DENSE_INPUT_WGSL = `// x quads for the dense programs from a float32 [M, K] input read as scalars (any K).
 fn loadInputQuad(m: i32, k: i32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
   if (m < uniforms.m) {
@@ -368,6 +343,29 @@ fn loadInputQuad(m: i32, k: i32) -> vec4<f32> {
   }
   return r;
 }
+`;
+
+/** kernels/dense_input_vec4.wgsl */
+export const DENSE_INPUT_VEC4_WGSL = `// x quads for the dense programs when K % 4 == 0: x is bound as array<vec4<f32>>, one load each.
+fn loadInputQuad(m: i32, k: i32) -> vec4<f32> {
+  if (m < uniforms.m && k < uniforms.k) {
+    return x[(m * uniforms.k + k) / 4];
+  }
+  return vec4<f32>(0.0);
+}
+`;
+
+/** kernels/dense_skinny.wgsl */
+export const DENSE_SKINNY_WGSL = `// Dense for few rows (M ≤ 64: a VQA query's 20 tokens or 36 boxes), where dense.wgsl's 32 × 32
+// output tiles leave most of a big GPU idle. A workgroup owns TN output columns for every row;
+// its KS thread slices split K (interleaved vec4s, so a slice of threads reads a weight row
+// contiguously), and the slices' partial sums meet in workgroup memory. Rows go MB at a time.
+//
+// Prepended by DenseProgram (dense_webgpu.ts): const TN, KS, MB, WG (= TN · KS): i32; alias
+// TileT; fn loadWeightQuad, fn outputScale (dense_weights_*.wgsl); fn loadInputQuad
+// (dense_input*.wgsl); fn activate (activations.wgsl).
+
+var<workgroup> partial: array<f32, WG * MB>;
 
 fn main() {
   let tid = i32(localIndex);
@@ -433,6 +431,22 @@ fn outputScale(n: i32) -> f32 {
 }
 `;
 
+/** kernels/dense_weights_f16_vec4.wgsl */
+export const DENSE_WEIGHTS_F16_VEC4_WGSL = `// Weight quads for DenseProgram from float16 pairs packed in int32 words (see dense_weights_f16),
+// bound as array<vec2<i32>> when K % 4 == 0: one load brings four halves.
+fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
+  if (k < uniforms.k) {
+    let p = w[(n * uniforms.k + k) / 4];
+    return vec4<f32>(unpack2x16float(bitcast<u32>(p.x)), unpack2x16float(bitcast<u32>(p.y)));
+  }
+  return vec4<f32>(0.0);
+}
+
+fn outputScale(n: i32) -> f32 {
+  return 1.0;
+}
+`;
+
 /** kernels/dense_weights_f32.wgsl */
 export const DENSE_WEIGHTS_F32_WGSL = `// Weight quads for DenseProgram from a float32 [N, K] weight.
 fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
@@ -447,6 +461,20 @@ fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
     if (rest > 2) { r.z = w[base + 2]; }
   }
   return r;
+}
+
+fn outputScale(n: i32) -> f32 {
+  return 1.0;
+}
+`;
+
+/** kernels/dense_weights_f32_vec4.wgsl */
+export const DENSE_WEIGHTS_F32_VEC4_WGSL = `// Weight quads for DenseProgram from a float32 [N, K] weight bound as array<vec4<f32>> (K % 4 == 0).
+fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
+  if (k < uniforms.k) {
+    return w[(n * uniforms.k + k) / 4];
+  }
+  return vec4<f32>(0.0);
 }
 
 fn outputScale(n: i32) -> f32 {

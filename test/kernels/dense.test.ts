@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseWebGPU } from '../../src/backend.js';
 import { denseFallback } from '../../kernels/fallback/dense.js';
 import { toHalfBits } from '../../kernels/f16.js';
-import { MAX_BINDING_BYTES_FLAG, dense } from '../../kernels/ops.js';
+import { DENSE_VARIANT_FLAG, MAX_BINDING_BYTES_FLAG, dense } from '../../kernels/ops.js';
 import { gpuMemory, trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
 import type { Activation } from '../../kernels/types.js';
 import {
@@ -57,30 +57,38 @@ const CASES: {
 
 describe('LxmertDense (webgpu) vs fallback', () => {
   for (const c of CASES) {
-    it(`${c.format} ${c.act} [${c.m.join(', ')}, ${c.inF}] → ${c.out}`, async ({ skip }) => {
-      if (!ready) skip();
-      const h = host(c.out, c.inF, c.format, c.out + c.inF);
-      const xs = randomArray(c.m.reduce((a, b) => a * b, 1) * c.inF, 11, 2);
-      const shape = [...c.m, c.inF];
-      // Oracle: the same stored weights dequantized to float32 on the host, plain tf ops on cpu.
-      const [ref] = await onCpu(() => {
+    const rows = c.m.reduce((a, b) => a * b, 1);
+    const variants = rows <= 64 ? (['tiled', 'skinny'] as const) : (['tiled'] as const);
+    for (const variant of variants) {
+      it(`${c.format} ${c.act} [${c.m.join(', ')}, ${c.inF}] → ${c.out}, ${variant}`, async ({
+        skip,
+      }) => {
+        if (!ready) skip();
+        const h = host(c.out, c.inF, c.format, c.out + c.inF);
+        const xs = randomArray(rows * c.inF, 11, 2);
+        const shape = [...c.m, c.inF];
+        // Oracle: the same stored weights dequantized to float32 on the host, tf ops on cpu.
+        const [ref] = await onCpu(() => {
+          const w = makeLinearWeights(h, c.format);
+          const y = denseFallback(tf.tensor(xs, shape), w, c.act);
+          disposeLinearWeights(w);
+          return y;
+        });
         const w = makeLinearWeights(h, c.format);
-        const y = denseFallback(tf.tensor(xs, shape), w, c.act);
+        const x = tf.tensor(xs, shape);
+        tf.env().set(DENSE_VARIANT_FLAG, variant);
+        const counter = trackDispatches();
+        const y = dense(x, w, c.act);
+        tf.env().set(DENSE_VARIANT_FLAG, 'auto');
+        expect(counter.stop().byProgram).toEqual({ DenseProgram: 1 });
+        expect(y.shape).toEqual([...c.m, c.out]);
+        const got = await y.data();
+        expect(relL2(got, ref)).toBeLessThan(1e-5);
+        expect(maxAbs(got, ref)).toBeLessThan(1e-4);
+        tf.dispose([x, y]);
         disposeLinearWeights(w);
-        return y;
       });
-      const w = makeLinearWeights(h, c.format);
-      const x = tf.tensor(xs, shape);
-      const counter = trackDispatches();
-      const y = dense(x, w, c.act);
-      expect(counter.stop().byProgram).toEqual({ DenseProgram: 1 });
-      expect(y.shape).toEqual([...c.m, c.out]);
-      const got = await y.data();
-      expect(relL2(got, ref)).toBeLessThan(1e-5);
-      expect(maxAbs(got, ref)).toBeLessThan(1e-4);
-      tf.dispose([x, y]);
-      disposeLinearWeights(w);
-    });
+    }
   }
 
   it('keeps packed weights compact on the GPU: f16 half, int8 a quarter of f32', async ({

@@ -1,0 +1,26 @@
+/** tf.env() flags of the fused kernels, registered once when this module loads. */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Use the registered fused kernels (default true); false = stock tf.js ops (`--no-fused`). */
+export const FUSED_KERNELS_FLAG = 'LXMERT_FUSED_KERNELS';
+/**
+ * Bytes one storage binding may hold on webgpu; 0 (default) = the device's
+ * maxStorageBufferBindingSize. Set lower to exercise the split path in tests.
+ */
+export const MAX_BINDING_BYTES_FLAG = 'LXMERT_MAX_BINDING_BYTES';
+/** Dense program: 'auto' (default: skinny up to 64 rows, else tiled), 'tiled' or 'skinny'. */
+export const DENSE_VARIANT_FLAG = 'LXMERT_DENSE_VARIANT';
+
+const FLAGS: [string, () => boolean | number | string][] = [
+  [FUSED_KERNELS_FLAG, () => true],
+  [MAX_BINDING_BYTES_FLAG, () => 0],
+  [DENSE_VARIANT_FLAG, () => 'auto'],
+];
+
+for (const [name, evaluate] of FLAGS) {
+  try {
+    tf.env().get(name);
+  } catch {
+    tf.env().registerFlag(name, evaluate as () => boolean);
+  }
+}
