@@ -7,7 +7,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseWebGPU } from '../../src/backend.js';
+import {
+  currentGpuDevice,
+  deviceRecovered,
+  releaseWebGPU,
+  withDeviceRecovery,
+} from '../../src/backend.js';
 import { configFromHf } from '../../src/config.js';
 import { buildModel, type AnyLxmertModel } from '../../src/model/index.js';
 import { toFloat32 } from '../../src/weights/raw_tensor.js';
@@ -72,6 +77,26 @@ describe.each(['lxmert-tiny-sharp', 'lxmert-tiny-qa'])('%s on webgpu', (modelNam
     expect(tf.memory().numTensors, 'tensors leaked by forward').toBe(before);
     disposeInputs(inputs);
     expect(failures).toEqual([]);
+  });
+
+  it('after the device is destroyed, the next forward gives the same answer', async (ctx) => {
+    if (!model || modelName !== 'lxmert-tiny-qa') return ctx.skip();
+    const c = g.cases.find((x) => x.name === 'b3_padded')!;
+    const inputs = caseInputs(g, c);
+    const answer = () =>
+      withDeviceRecovery(async () => {
+        const out = model!.forward(inputs, { validate: false });
+        const v = await out.question_answering_score.data();
+        tf.dispose(Object.values(out));
+        return v;
+      });
+    const before = await answer();
+    currentGpuDevice()!.destroy();
+    const after = await answer();
+    await deviceRecovered();
+    disposeInputs(inputs);
+    expect(tf.getBackend()).toBe('webgpu');
+    expect(Array.from(after)).toEqual(Array.from(before));
   });
 
   it('fused kernels dispatch fewer programs than stock tf.js ops', async (ctx) => {
