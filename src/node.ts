@@ -1,0 +1,11 @@
+/** lxmert-web/node: the Node-only half of the API (file system, Hub, converter). */
+export { loadCheckpoint, readConfigFile } from './weights/checkpoint.js';
+export type { Checkpoint, LoadCheckpointOptions } from './weights/checkpoint.js';
+export { loadConvertedDir } from './weights/loader_node.js';
+export { convertCheckpoint } from './weights/converter.js';
+export type { ConvertOptions, ConvertResult } from './weights/converter.js';
+export { downloadModel, downloadFile, isHubId, DEFAULT_ENDPOINT } from './weights/hub.js';
+export type { HubOptions, HubSnapshot } from './weights/hub.js';
+export { loadTokenizer, loadDefaultTokenizer, defaultVocabPath } from './tokenizer/node.js';
+export { loadVqaPipeline } from './pipeline/node.js';
+export type { LoadVqaPipelineOptions, LoadedVqaPipeline } from './pipeline/node.js';
