@@ -25,6 +25,9 @@ const ARGS = [
 ];
 
 const available = existsSync(CHROMIUM);
+if (!available && process.env.LXMERT_REQUIRE_WEBGPU === '1') {
+  throw new Error(`LXMERT_REQUIRE_WEBGPU=1 but ${CHROMIUM} is missing`);
+}
 let server: ViteDevServer | null = null;
 let browser: Browser | null = null;
 let url = '';

@@ -8,6 +8,8 @@ export async function useWebGPU(): Promise<BackendSelection | null> {
   const log: string[] = [];
   const sel = await selectBackend('webgpu', { log: (m) => log.push(m) });
   if (sel.backend !== 'webgpu') {
+    // CI sets LXMERT_REQUIRE_WEBGPU=1 so that a missing libvulkan1/chromium fails, not skips.
+    if (process.env.LXMERT_REQUIRE_WEBGPU === '1') throw new Error(`no WebGPU: ${sel.reason}`);
     console.warn(`WebGPU tests skipped: ${sel.reason}`);
     return null;
   }
