@@ -19,7 +19,7 @@ import {
 import { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG } from './flags.js';
 import { registerLxmertKernels } from './register.js';
 import { kernelLog } from './runtime/log.js';
-import { linearShape, weightFormat } from './weights.js';
+import { linearShape } from './weights.js';
 import type {
   Activation,
   AttentionResult,
@@ -114,7 +114,9 @@ function bindingLimit(): number {
 
 /** act(x · Wᵀ + b) for x [..., in], any weight format. */
 export function dense(x: tf.Tensor, w: LinearWeights, act: Activation = 'linear'): tf.Tensor {
-  const format = weightFormat(w);
+  // The transposed tf-op layout has no kernel: it is the wasm/cpu path itself.
+  if (w.format === 'f32-in-out') return denseFallback(x, w, act);
+  const format = w.format ?? 'f32';
   // On wasm/cpu the packed formats go through their cached float32 copy (fallback path).
   if (useKernel(LXMERT_DENSE) && (format === 'f32' || tf.getBackend() === 'webgpu')) {
     const stored = w.format === 'f16' || w.format === 'int8' ? w.packed : w.weight;

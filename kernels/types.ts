@@ -12,6 +12,20 @@ export interface DenseLinearWeights {
 }
 
 /**
+ * A float32 Linear layer stored transposed, [in, out] (the tf.js/Keras `kernel` layout): the
+ * tf-op path's layout on wasm/cpu, where tfjs-backend-wasm's matMul with transposeB is ~15×
+ * slower than with a pre-transposed operand. y = x · kernel + bias. Not read by the WebGPU
+ * kernels (the model builds 'f32'/'f16'/'int8' weights there).
+ */
+export interface KernelLinearWeights {
+  format: 'f32-in-out';
+  /** [in, out]. */
+  kernel: tf.Tensor2D;
+  /** [out]. */
+  bias: tf.Tensor1D;
+}
+
+/**
  * A Linear layer whose weight stays float16 on the device: pairs of halves packed in int32 words,
  * `packed` [out, ceil(in/2)], word j of row n = W[n, 2j] (low 16 bits) | W[n, 2j+1] << 16.
  */
@@ -39,7 +53,8 @@ export interface Int8LinearWeights {
 }
 
 /** A Linear layer's parameters in any storage format (make them with makeLinearWeights). */
-export type LinearWeights = DenseLinearWeights | F16LinearWeights | Int8LinearWeights;
+export type LinearWeights =
+  DenseLinearWeights | KernelLinearWeights | F16LinearWeights | Int8LinearWeights;
 
 /** Activations applied after a Linear layer (HF ACT2FN names we implement). */
 export type Activation =

@@ -20,14 +20,18 @@ export interface HostLinear {
   bias: Float32Array;
 }
 
+/** How a LinearWeights stores its weight: a kernel format, or the transposed tf-op layout. */
+export type StorageFormat = WeightFormat | 'f32-in-out';
+
 /** Format of a LinearWeights (plain {weight, bias} is 'f32'). */
-export function weightFormat(w: LinearWeights): WeightFormat {
+export function weightFormat(w: LinearWeights): StorageFormat {
   return w.format ?? 'f32';
 }
 
 /** [out, in] of a LinearWeights. */
 export function linearShape(w: LinearWeights): [number, number] {
   if (w.format === 'f16' || w.format === 'int8') return [w.packed.shape[0], w.inFeatures];
+  if (w.format === 'f32-in-out') return [w.kernel.shape[1], w.kernel.shape[0]];
   return [w.weight.shape[0], w.weight.shape[1]];
 }
 
@@ -35,6 +39,7 @@ export function linearShape(w: LinearWeights): [number, number] {
 export function linearTensors(w: LinearWeights): tf.Tensor[] {
   if (w.format === 'f16') return [w.packed, w.bias];
   if (w.format === 'int8') return [w.packed, w.scales, w.bias];
+  if (w.format === 'f32-in-out') return [w.kernel, w.bias];
   return [w.weight, w.bias];
 }
 
@@ -110,7 +115,7 @@ export function quantizeInt8(
  * (converting when they differ: f32→f16 rounds to nearest even, f32→int8 quantizes per row).
  * The tensors live on the active backend; dispose them with disposeLinearWeights.
  */
-export function makeLinearWeights(host: HostLinear, format: WeightFormat = 'f32'): LinearWeights {
+export function makeLinearWeights(host: HostLinear, format: StorageFormat = 'f32'): LinearWeights {
   const [out, inF] = host.shape;
   if (host.bias.length !== out) {
     throw new InputError('bias', `${out} values`, `${host.bias.length}`);
@@ -128,6 +133,13 @@ export function makeLinearWeights(host: HostLinear, format: WeightFormat = 'f32'
   if (format === 'f32') {
     return { weight: tf.tensor2d(hostFloat32(host), [out, inF], 'float32'), bias };
   }
+  if (format === 'f32-in-out') {
+    return {
+      format,
+      kernel: tf.tensor2d(transposeHost(hostFloat32(host), out, inF), [inF, out]),
+      bias,
+    };
+  }
   if (format === 'f16') {
     const bits = !(w instanceof Float32Array) && 'f16' in w ? w.f16 : halfBits(hostFloat32(host));
     const packed = tf.tensor2d(packHalfPairs(bits, out, inF), [out, Math.ceil(inF / 2)], 'int32');
@@ -143,6 +155,16 @@ export function makeLinearWeights(host: HostLinear, format: WeightFormat = 'f32'
     inFeatures: inF,
     bias,
   };
+}
+
+/** [rows, cols] row-major → [cols, rows] row-major. */
+function transposeHost(v: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(v.length);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) t[c * rows + r] = v[base + c];
+  }
+  return t;
 }
 
 function halfBits(values: Float32Array): Uint16Array {
@@ -189,6 +211,9 @@ const dequantized = new WeakMap<LinearWeights, tf.Tensor2D>();
  * Used by the tf-op path (WASM/CPU, and WebGPU with fused kernels off).
  */
 export function dequantizedWeight(w: LinearWeights): tf.Tensor2D {
+  if (w.format === 'f32-in-out') {
+    throw new InputError('weights', "a [out, in] layout ('f32', 'f16' or 'int8')", "'f32-in-out'");
+  }
   if (w.format !== 'f16' && w.format !== 'int8') return w.weight;
   let t = dequantized.get(w);
   if (!t || t.isDisposed) {
@@ -227,6 +252,15 @@ export function fuseLinearWeights(parts: readonly LinearWeights[]): LinearWeight
         `${weightFormat(p)}, ${linearShape(p)[1]}`,
       );
     }
+  }
+  if (format === 'f32-in-out') {
+    // The tf-op layout lives on wasm/cpu (no device to lose): concatenate the kernels' columns.
+    const kernels = parts.map((p) => (p as { kernel: tf.Tensor2D }).kernel);
+    return {
+      format,
+      kernel: tf.concat(kernels, 1) as tf.Tensor2D,
+      bias: tf.concat(parts.map((p) => p.bias)) as tf.Tensor1D,
+    };
   }
   const out = parts.reduce((s, p) => s + linearShape(p)[0], 0);
   const bias = tf.tensor1d(concatHost(parts.map((p) => p.bias)) as Float32Array, 'float32');

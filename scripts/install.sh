@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-if ! command -v chromium >/dev/null 2>&1 || [ ! -e /usr/lib/chromium/vk_swiftshader_icd.json ]; then
+if ! command -v chromium >/dev/null 2>&1 || [ ! -e /usr/lib/chromium/vk_swiftshader_icd.json ] \
+  || ! ldconfig -p | grep -q libvulkan.so.1; then
   $SUDO apt-get update -q
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium libvulkan1
 fi
 npm ci --no-audit --no-fund

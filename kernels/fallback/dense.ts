@@ -46,6 +46,12 @@ export function denseFallback(
   act: Activation = 'linear',
 ): tf.Tensor {
   return tf.tidy(() => {
+    if (w.format === 'f32-in-out') {
+      const [inDim, out] = w.kernel.shape;
+      const x2 = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
+      const y = tf.add(tf.matMul(x2, w.kernel), w.bias); // [M, out]
+      return tf.reshape(activate(y, act), [...x.shape.slice(0, -1), out]);
+    }
     const weight = dequantizedWeight(w); // [out, in] float32
     const [out, inDim] = weight.shape;
     const lead = x.shape.slice(0, -1);

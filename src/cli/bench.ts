@@ -8,6 +8,7 @@ import { configFromHf, DEFAULT_CONFIG, type LxmertConfig } from '../config.js';
 import { ConfigError, LxmertError, UsageError } from '../errors.js';
 import {
   buildModel,
+  defaultLinearFormat,
   LxmertForPreTraining,
   LxmertForQuestionAnswering,
   randomWeightSource,
@@ -17,15 +18,21 @@ import {
 import { loadCheckpoint } from '../weights/checkpoint.js';
 import { parseOptions, positiveInt } from './args.js';
 import { backendOption } from './backend_option.js';
-import { activateBackend, backendReport } from './runtime.js';
+import { setFusedKernels } from '../../kernels/ops.js';
+import { gpuMemory, trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
+import { activateBackend, backendReport, storedFormat } from './runtime.js';
 
 const HELP = `usage: lxmert bench (--model DIR | --random CONFIG) [--backend auto|cpu|wasm|webgpu]
-                    [--batch 1] [--tokens 20] [--boxes 36] [--runs 20] [--warmup 3] [--seed 0] [--json]
+                    [--batch 1] [--tokens 20] [--boxes 36] [--runs 20] [--warmup 3] [--seed 0]
+                    [--dtype f32|f16|int8] [--no-fused] [--json]
 
 Times the VQA path (encoders + pooler + answer head) after warm-up and prints median/min/max
 milliseconds. --random CONFIG builds seeded random weights from a config.json path, or from a
 preset: 'base' (lxmert-base-uncased shapes, 9500 answers), 'vqa' (3129), 'gqa' (1842). With
---json the last line is {"median_ms":…,"min_ms":…,"max_ms":…,"backend":…}. Default backend: wasm.`;
+--json the last line is {"median_ms":…,"min_ms":…,"max_ms":…,"backend":…, …}. On webgpu it also
+reports dispatches per forward and GPU bytes; --dtype picks how Linear weights are stored on the
+GPU (default: the converted model's dtype, else f32); --no-fused runs the same model on stock
+tf.js ops. Default backend: wasm.`;
 
 const PRESETS: Record<string, number> = { base: 9500, vqa: 3129, gqa: 1842 };
 
@@ -101,6 +108,10 @@ export interface BenchResult {
   min_ms: number;
   max_ms: number;
   backend: string;
+  fused: boolean;
+  parameter_bytes: number;
+  dispatches?: number;
+  gpu_bytes?: number;
 }
 
 export async function bench(argv: string[]): Promise<void> {
@@ -115,6 +126,8 @@ export async function bench(argv: string[]): Promise<void> {
     warmup: { type: 'string' },
     seed: { type: 'string' },
     json: { type: 'boolean' },
+    dtype: { type: 'string' },
+    'no-fused': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -133,17 +146,27 @@ export async function bench(argv: string[]): Promise<void> {
   const warmup = positiveInt(values, 'warmup', 3);
   const seed = values.seed === undefined ? 0 : positiveInt(values, 'seed', 0);
 
-  const active = await activateBackend(backend);
+  const dtype = values.dtype as string | undefined;
+  if (dtype !== undefined && !['f32', 'f16', 'int8'].includes(dtype)) {
+    throw new UsageError(`--dtype: expected one of f32, f16, int8, got '${dtype}'`);
+  }
+  const selection = await activateBackend(backend);
+  const fused = !values['no-fused'];
+  setFusedKernels(fused);
   let model: AnyLxmertModel;
   let cfg: LxmertConfig;
   const t0 = performance.now();
   if (values.model) {
     const ckpt = await loadCheckpoint(values.model as string);
     cfg = ckpt.config;
-    model = buildModel(cfg, ckpt.weights, undefined, ckpt.source);
+    model = buildModel(cfg, ckpt.weights, ckpt.architecture, {
+      source: ckpt.source,
+      weightFormat: (dtype as 'f32' | 'f16' | 'int8' | undefined) ?? storedFormat(ckpt),
+    });
   } else {
     cfg = await randomConfig(values.random as string);
-    model = buildModel(cfg, randomWeightSource(seed));
+    const format = defaultLinearFormat((dtype as 'f32' | 'f16' | 'int8' | undefined) ?? 'f32');
+    model = buildModel(cfg, randomWeightSource(seed, 0.02, format));
   }
   const loadMs = performance.now() - t0;
   if (tokens > cfg.maxPositionEmbeddings)
@@ -152,6 +175,9 @@ export async function bench(argv: string[]): Promise<void> {
     );
   const inputs = randomInputs(cfg, batch, tokens, boxes, seed);
   const times: number[] = [];
+  let dispatches: number;
+  let gpu: { bytesInUse: number } | null;
+  const paramBytes = model.parameterBytes();
   try {
     for (let i = 0; i < warmup + runs; i++) {
       const s = performance.now();
@@ -160,6 +186,12 @@ export async function bench(argv: string[]): Promise<void> {
       scores.dispose();
       if (i >= warmup) times.push(performance.now() - s);
     }
+    const counter = trackDispatches();
+    const scores = answerScores(model, inputs);
+    dispatches = counter.stop().total;
+    gpu = gpuMemory(); // after the runs: tf.js uploads weights on first use
+    await scores.data();
+    scores.dispose();
   } finally {
     tf.dispose(Object.values(inputs));
     model.dispose();
@@ -171,13 +203,26 @@ export async function bench(argv: string[]): Promise<void> {
     median_ms: median,
     min_ms: times[0],
     max_ms: times[times.length - 1],
-    backend: active,
+    backend: selection.backend,
+    fused,
+    parameter_bytes: paramBytes,
   };
+  if (selection.backend === 'webgpu') {
+    result.dispatches = dispatches;
+    result.gpu_bytes = gpu?.bytesInUse ?? 0;
+  }
   const shape = `batch ${batch}, ${tokens} tokens, ${boxes} boxes; hidden ${cfg.hiddenSize}, layers l/r/x ${cfg.lLayers}/${cfg.rLayers}/${cfg.xLayers}, features ${cfg.visualFeatDim}`;
   const lines = [
     `backend: ${backendReport()}`,
     `shapes: ${shape}`,
     `load: ${loadMs.toFixed(0)} ms; runs: ${runs} after ${warmup} warm-up`,
+    ...(selection.backend === 'webgpu'
+      ? [
+          `GPU: ${dispatches} dispatches per forward; ${((gpu?.bytesInUse ?? 0) / 2 ** 20).toFixed(1)} MiB in GPU buffers after the runs`,
+        ]
+      : []),
+    `parameters: ${(paramBytes / 2 ** 20).toFixed(1)} MiB as stored on the ${selection.backend} device`,
+    `fused kernels: ${fused ? 'on' : 'off (stock tf.js ops)'}`,
     `VQA forward: median ${median.toFixed(2)} ms, min ${times[0].toFixed(2)} ms, max ${times[times.length - 1].toFixed(2)} ms`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -13,7 +13,7 @@ import { parseOptions, required } from './args.js';
 import { writeFileAtomic } from './atomic_write.js';
 import { backendOption } from './backend_option.js';
 import { caseNames, inputsFromTensors } from './inputs_file.js';
-import { activateBackend } from './runtime.js';
+import { activateBackend, storedFormat } from './runtime.js';
 
 const HELP = `usage: lxmert infer --model DIR --inputs IN.safetensors [--case NAME] --output OUT.safetensors
                     [--backend auto|cpu|wasm|webgpu]
@@ -63,7 +63,10 @@ export async function infer(argv: string[]): Promise<void> {
   }
   await activateBackend(backend);
   const ckpt = await loadCheckpoint(modelDir);
-  const model = buildModel(ckpt.config, ckpt.weights, undefined, ckpt.source);
+  const model = buildModel(ckpt.config, ckpt.weights, ckpt.architecture, {
+    source: ckpt.source,
+    weightFormat: storedFormat(ckpt),
+  });
   const inputs = inputsFromTensors(tensors, caseName, inputsPath);
   try {
     const out = forwardAll(model, inputs);

@@ -7,14 +7,19 @@ import { LxmertError, UsageError } from '../errors.js';
 /** A subcommand: parses its own argv, writes its own output, throws on failure. */
 export type Command = (argv: string[]) => Promise<void>;
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+const COMMANDS: Record<
+  string,
+  { summary: string; load: () => Promise<Command>; usesBackend?: boolean }
+> = {
   infer: {
     summary: 'run a model on input tensors, write every output (safetensors)',
     load: async () => (await import('./infer.js')).infer,
+    usesBackend: true,
   },
   bench: {
     summary: 'time the VQA path (encoders + pooler + answer head)',
     load: async () => (await import('./bench.js')).bench,
+    usesBackend: true,
   },
   tokenize: {
     summary: 'tokenize JSON lines from stdin with LxmertTokenizer',
@@ -51,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     return reportError(e, name ?? 'lxmert');
+  } finally {
+    if (entry?.usesBackend) await (await import('./runtime.js')).releaseBackend();
   }
 }
 

@@ -1,26 +1,44 @@
-/** Backend activation for the CLI. */
+/** Backend activation for the CLI: selectBackend, with the choice and its reason on stderr. */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
-import { BackendError } from '../errors.js';
+import { releaseWebGPU, selectBackend, type BackendSelection } from '../backend.js';
+import type { Checkpoint } from '../weights/checkpoint.js';
 import type { BackendName } from './backend_option.js';
 
-export async function activateBackend(name: BackendName): Promise<string> {
+let selection: BackendSelection | null = null;
+
+export async function activateBackend(
+  name: BackendName,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<BackendSelection> {
   tf.enableProdMode(); // no debug checks, no console banners
-  const want = name === 'auto' ? 'wasm' : name;
-  if (!(await tf.setBackend(want)))
-    throw new BackendError(`backend '${want}' failed to initialise`);
-  await tf.ready();
-  return want;
+  selection = await selectBackend(name, { log: (m) => log(`lxmert: ${m}`) });
+  return selection;
 }
 
-/** One line saying what runs: the backend and, for wasm, the build (SIMD, threads). */
+/** Free the GPU device (Dawn keeps Node alive otherwise). */
+export async function releaseBackend(): Promise<void> {
+  await releaseWebGPU();
+}
+
+/** One line saying what runs: the backend and its build or adapter, and why it was chosen. */
 export function backendReport(): string {
   const name = tf.getBackend();
+  let what: string = name;
   if (name === 'wasm') {
     const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
     const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-    return `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single-threaded'})`;
+    what = `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single-threaded'})`;
+  } else if (name === 'webgpu' && selection?.adapterInfo) {
+    const a = selection.adapterInfo;
+    what = `webgpu (${Object.values(a)
+      .filter((v) => typeof v === 'string' && v)
+      .join(' / ')}${selection.f16 ? ', shader-f16' : ''})`;
   }
-  return name;
+  return selection ? `${what}; ${selection.reason}` : what;
+}
+
+/** The weight storage a converted model asks for (float16/int8 stay packed on WebGPU). */
+export function storedFormat(ckpt: Checkpoint): 'f32' | 'f16' | 'int8' {
+  const dtype = ckpt.manifest?.dtype;
+  return dtype === 'float16' ? 'f16' : dtype === 'int8' ? 'int8' : 'f32';
 }

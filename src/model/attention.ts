@@ -3,7 +3,7 @@
  * Original source: transformers/models/lxmert/modeling_lxmert.py.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { addLayerNorm, attention, dense } from '../../kernels/ops.js';
+import { addLayerNorm, attention, dense, splitProjections } from '../../kernels/ops.js';
 import type { LinearWeights } from '../../kernels/types.js';
 import type { LxmertConfig } from '../config.js';
 import { LN_EPS, LxmertModule, type LayerNormWeights, type WeightSource } from './module.js';
@@ -15,28 +15,50 @@ export type AttentionOutput = {
   probs?: tf.Tensor4D;
 };
 
-/** Q/K/V projections + scaled dot-product attention (HF `LxmertAttention`). */
+/**
+ * Q/K/V projections + scaled dot-product attention (HF `LxmertAttention`). The three
+ * projections are one Linear of [3H, H] (HF's query, key, value rows stacked), so a stream is
+ * projected once and attention reads q, k, v as column ranges of the result.
+ */
 export class LxmertAttention extends LxmertModule {
   static readonly className: string = 'LxmertAttention';
-  readonly query: LinearWeights;
-  readonly key: LinearWeights;
-  readonly value: LinearWeights;
+  /** query | key | value, [3H, H]. */
+  readonly qkv: LinearWeights;
   readonly numHeads: number;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
     super(prefix, source);
     const h = cfg.hiddenSize;
     this.numHeads = cfg.numAttentionHeads;
-    this.query = this.linear('query', h, h);
-    this.key = this.linear('key', h, h);
-    this.value = this.linear('value', h, h);
+    this.qkv = this.linearConcat(['query', 'key', 'value'], h, h);
+  }
+
+  /** [B, L, H] → [B, L, 3H]: q | k | v of one stream. */
+  project(x: tf.Tensor3D): tf.Tensor3D {
+    return dense(x, this.qkv) as tf.Tensor3D;
+  }
+
+  /**
+   * Attention of `queries`' q over `keys`' k and v (both from project()).
+   * @param mask [B, Lk] additive key mask, or null
+   * @returns context vectors [B, Lq, H] (+ probs [B, heads, Lq, Lk])
+   */
+  attendProjected(
+    queries: tf.Tensor3D,
+    keys: tf.Tensor3D,
+    mask: tf.Tensor2D | null,
+    withProbs: boolean,
+  ): AttentionOutput {
+    const [q] = splitProjections(queries, 3);
+    const [, k, v] = splitProjections(keys, 3);
+    const r = attention(q, k, v, mask, this.numHeads, withProbs);
+    return r.probs ? { output: r.context, probs: r.probs } : { output: r.context };
   }
 
   /**
    * @param hidden [B, Lq, H] queries' stream
    * @param context [B, Lk, H] keys' and values' stream
    * @param mask [B, Lk] additive key mask, or null
-   * @returns context vectors [B, Lq, H] (+ probs [B, heads, Lq, Lk])
    */
   attend(
     hidden: tf.Tensor3D,
@@ -45,11 +67,9 @@ export class LxmertAttention extends LxmertModule {
     withProbs: boolean,
   ): AttentionOutput {
     return tf.tidy(() => {
-      const q = dense(hidden, this.query) as tf.Tensor3D;
-      const k = dense(context, this.key) as tf.Tensor3D;
-      const v = dense(context, this.value) as tf.Tensor3D;
-      const r = attention(q, k, v, mask, this.numHeads, withProbs);
-      return r.probs ? { output: r.context, probs: r.probs } : { output: r.context };
+      const ph = this.project(hidden);
+      const pc = context === hidden ? ph : this.project(context);
+      return this.attendProjected(ph, pc, mask, withProbs);
     });
   }
 
@@ -154,6 +174,29 @@ export class LxmertCrossAttentionLayer extends AttentionBlock {
     withProbs = false,
   ): AttentionOutput {
     return this.run(input, context, contextMask, withProbs);
+  }
+
+  /**
+   * Both directions with this one module, as LxmertXLayer.cross_att does: a attends to b and b
+   * to a, each stream projected once (its q serves one direction, its k and v the other).
+   * @returns [a's new states (+ a→b probs), b's new states]
+   */
+  both(
+    a: tf.Tensor3D,
+    aMask: tf.Tensor2D | null,
+    b: tf.Tensor3D,
+    bMask: tf.Tensor2D | null,
+    withProbs = false,
+  ): [AttentionOutput, AttentionOutput] {
+    return tf.tidy(() => {
+      const pa = this.attention.project(a); // [B, La, 3H]
+      const pb = this.attention.project(b); // [B, Lb, 3H]
+      const ab = this.attention.attendProjected(pa, pb, bMask, withProbs);
+      const ba = this.attention.attendProjected(pb, pa, aMask, false);
+      const outA = this.attOutput.call([ab.output, a]);
+      const outB = this.attOutput.call([ba.output, b]);
+      return [ab.probs ? { output: outA, probs: ab.probs } : { output: outA }, { output: outB }];
+    });
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

@@ -19,18 +19,15 @@ export class LxmertEmbeddings extends LxmertModule {
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
     super(prefix, source);
     const h = cfg.hiddenSize;
-    this.wordEmbeddings = this.weight('word_embeddings.weight', [
-      cfg.vocabSize,
-      h,
-    ]).read() as tf.Tensor2D;
+    this.wordEmbeddings = this.weight('word_embeddings.weight', [cfg.vocabSize, h]) as tf.Tensor2D;
     this.positionEmbeddings = this.weight('position_embeddings.weight', [
       cfg.maxPositionEmbeddings,
       h,
-    ]).read() as tf.Tensor2D;
+    ]) as tf.Tensor2D;
     this.tokenTypeEmbeddings = this.weight('token_type_embeddings.weight', [
       cfg.typeVocabSize,
       h,
-    ]).read() as tf.Tensor2D;
+    ]) as tf.Tensor2D;
     this.layerNormW = this.layerNorm('LayerNorm', h);
   }
 

@@ -77,7 +77,7 @@ export class LxmertLMPredictionHead extends LxmertModule {
     this.transform = this.child(
       new LxmertPredictionHeadTransform(cfg, `${prefix}.transform`, source),
     );
-    const bias = this.weight('bias', [cfg.vocabSize]).read() as tf.Tensor1D;
+    const bias = this.weight('bias', [cfg.vocabSize]) as tf.Tensor1D;
     this.decoder = { weight: wordEmbeddings, bias };
   }
 

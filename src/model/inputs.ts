@@ -53,13 +53,12 @@ function checkIntRange(arg: string, t: tf.Tensor, max: number, what: string): vo
 }
 
 function checkFinite(arg: string, t: tf.Tensor): void {
-  const bad = tf.tidy(() => tf.logicalNot(tf.isFinite(t)));
-  const flags = bad.dataSync();
-  bad.dispose();
-  const i = flags.findIndex((x) => x !== 0);
-  if (i >= 0) {
-    const value = t.dataSync()[i];
-    throw new InputError(arg, 'finite values', `${value} at flat index ${i}`);
+  // On the host: the inputs were just written from it (on WebGPU, selectBackend keeps host
+  // copies of host-written tensors), and a device-side isFinite would need a sync read-back.
+  const v = t.dataSync();
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i]))
+      throw new InputError(arg, 'finite values', `${v[i]} at flat index ${i}`);
   }
 }
 

@@ -1,17 +1,39 @@
 /**
- * Base class of every LXMERT layer: a tf.js Layer whose weights carry their Hugging Face
- * state_dict names, so loading is a mechanical name → tensor map.
+ * Base class of every LXMERT layer: a tf.js Layer whose parameters are made from host data looked
+ * up by their Hugging Face state_dict names, so loading is a mechanical name → tensor map.
  *
  * Layers are built from a config with their weights at construction (their shapes follow from
- * the config, not from the inputs), and the model calls `call` directly: `apply`'s symbolic
- * machinery buys nothing for an inference-only graph and costs per-call overhead.
+ * the config, not from the inputs), and the model calls `call`/`forward` directly: `apply`'s
+ * symbolic machinery buys nothing for an inference-only graph and costs per-call overhead.
+ * Linear weights are made by kernels/weights.ts in the storage the active backend runs fastest
+ * (transposed float32 for the tf-op path on wasm/cpu; float32, packed float16 or int8 for the
+ * WebGPU kernels), which tfjs-layers variables cannot express, so each module owns its tensors
+ * and frees them in dispose().
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LinearWeights } from '../../kernels/types.js';
+import {
+  disposeLinearWeights,
+  linearTensors,
+  makeLinearWeights,
+  type HostLinear,
+  type StorageFormat,
+} from '../../kernels/weights.js';
+import { WeightsError, formatShape } from '../errors.js';
+import { f16ToF32 } from '../weights/raw_tensor.js';
 
-/** Produces a weight's initial value by HF name; the returned tensor is taken over. */
-export type WeightSource = (hfName: string, shape: number[]) => tf.Tensor;
+/** A weight's values on the host, row-major: float32, float16 bits, or per-row int8. */
+export type HostWeightData =
+  Float32Array | { f16: Uint16Array } | { int8: Int8Array; scales: Float32Array };
+
+/** Where a model's parameters come from. */
+export interface WeightSource {
+  /** The values of one weight by HF name; `shape` is what the config says it must be. */
+  get(hfName: string, shape: number[]): HostWeightData;
+  /** How Linear weights are stored on the device (see kernels/weights.ts). */
+  linearFormat: StorageFormat;
+}
 
 /** A LayerNorm's parameters. */
 export interface LayerNormWeights {
@@ -22,11 +44,22 @@ export interface LayerNormWeights {
 /** LXMERT's LayerNorm epsilon: HF hard-codes 1e-12 (config.layer_norm_eps is not read). */
 export const LN_EPS = 1e-12;
 
+/** Float32 values of any host weight (float16 widened, int8 dequantized per row). */
+export function hostFloat32(data: HostWeightData, shape: readonly number[]): Float32Array {
+  if (data instanceof Float32Array) return data;
+  if ('f16' in data) return Float32Array.from(data.f16, f16ToF32);
+  const cols = shape[shape.length - 1];
+  const out = new Float32Array(data.int8.length);
+  for (let i = 0; i < out.length; i++) out[i] = data.int8[i] * data.scales[Math.floor(i / cols)];
+  return out;
+}
+
 let counter = 0;
 
 export abstract class LxmertModule extends tfl.layers.Layer {
-  /** HF state_dict name → variable, for this module only (children hold their own). */
-  protected readonly hfWeights = new Map<string, tfl.LayerVariable>();
+  /** Tensors this module made (not its children's). */
+  private readonly owned: tf.Tensor[] = [];
+  private readonly linears: LinearWeights[] = [];
   /** Sub-modules, in HF attribute order. */
   protected readonly children: LxmertModule[] = [];
 
@@ -45,48 +78,98 @@ export abstract class LxmertModule extends tfl.layers.Layer {
     return m;
   }
 
-  /** Register one weight under `<prefix>.<suffix>`. */
-  protected weight(suffix: string, shape: number[]): tfl.LayerVariable {
-    const hfName = this.prefix ? `${this.prefix}.${suffix}` : suffix;
-    const value = this.source(hfName, shape);
-    const init = { apply: () => value };
-    const v = this.addWeight(hfName, shape, value.dtype, init as never, undefined, false);
-    this.hfWeights.set(hfName, v);
-    return v;
+  private hfName(suffix: string): string {
+    return this.prefix ? `${this.prefix}.${suffix}` : suffix;
+  }
+
+  /** Host values of `<prefix>.<suffix>`, checked against `shape`. */
+  private host(suffix: string, shape: number[]): HostWeightData {
+    const name = this.hfName(suffix);
+    const data = this.source.get(name, shape);
+    const n =
+      data instanceof Float32Array
+        ? data.length
+        : 'f16' in data
+          ? data.f16.length
+          : data.int8.length;
+    if (n !== shape.reduce((a, b) => a * b, 1)) {
+      throw new WeightsError(`has ${n} values, the config wants ${formatShape(shape)}`, name);
+    }
+    return data;
+  }
+
+  /** A float32 parameter at `<prefix>.<suffix>` (embeddings, LayerNorm, biases). */
+  protected weight(suffix: string, shape: number[]): tf.Tensor {
+    const t = tf.tensor(hostFloat32(this.host(suffix, shape), shape), shape, 'float32');
+    this.owned.push(t);
+    return t;
   }
 
   /** A torch.nn.Linear at `<prefix>.<name>` (weight [out, in], bias [out]). */
   protected linear(name: string, inDim: number, outDim: number): LinearWeights {
-    return {
-      weight: this.weight(`${name}.weight`, [outDim, inDim]).read() as tf.Tensor2D,
-      bias: this.weight(`${name}.bias`, [outDim]).read() as tf.Tensor1D,
-    };
+    return this.linearConcat([name], inDim, outDim);
+  }
+
+  /**
+   * Several Linear layers of the same input side by side, e.g. query, key and value as one
+   * [3H, H] projection: their rows concatenated on the host, so one dense computes all three.
+   */
+  protected linearConcat(names: string[], inDim: number, outDim: number): LinearWeights {
+    let host: HostLinear;
+    if (names.length === 1) {
+      const w = this.host(`${names[0]}.weight`, [outDim, inDim]);
+      const b = hostFloat32(this.host(`${names[0]}.bias`, [outDim]), [outDim]);
+      host = { shape: [outDim, inDim], weight: w, bias: b };
+    } else {
+      const rows = outDim * names.length;
+      const weight = new Float32Array(rows * inDim);
+      const bias = new Float32Array(rows);
+      names.forEach((n, i) => {
+        weight.set(
+          hostFloat32(this.host(`${n}.weight`, [outDim, inDim]), [outDim, inDim]),
+          i * outDim * inDim,
+        );
+        bias.set(hostFloat32(this.host(`${n}.bias`, [outDim]), [outDim]), i * outDim);
+      });
+      host = { shape: [rows, inDim], weight, bias };
+    }
+    const lw = makeLinearWeights(host, this.source.linearFormat);
+    this.linears.push(lw);
+    return lw;
   }
 
   /** A torch.nn.LayerNorm at `<prefix>.<name>`. */
   protected layerNorm(name: string, dim: number): LayerNormWeights {
     return {
-      gamma: this.weight(`${name}.weight`, [dim]).read() as tf.Tensor1D,
-      beta: this.weight(`${name}.bias`, [dim]).read() as tf.Tensor1D,
+      gamma: this.weight(`${name}.weight`, [dim]) as tf.Tensor1D,
+      beta: this.weight(`${name}.bias`, [dim]) as tf.Tensor1D,
     };
   }
 
-  /** Every weight of this module and its children, by HF name. */
-  namedWeights(out = new Map<string, tfl.LayerVariable>()): Map<string, tfl.LayerVariable> {
-    for (const [k, v] of this.hfWeights) out.set(k, v);
-    for (const c of this.children) c.namedWeights(out);
+  /** Every tensor of this module and its children. */
+  deviceTensors(out: tf.Tensor[] = []): tf.Tensor[] {
+    out.push(...this.owned);
+    for (const l of this.linears) out.push(...linearTensors(l));
+    for (const c of this.children) c.deviceTensors(out);
     return out;
   }
 
-  /** Release every weight of this module and its children (GPU buffers included). */
+  /** Bytes of every parameter on the device (4 per stored float32/int32 element). */
+  parameterBytes(): number {
+    return this.deviceTensors().reduce((s, t) => s + t.size * 4, 0);
+  }
+
+  /** Release every parameter of this module and its children (GPU buffers included). */
   override dispose(): { refCountAfterDispose: number; numDisposedVariables: number } {
     let n = 0;
     for (const c of this.children) n += c.dispose().numDisposedVariables;
+    for (const l of this.linears) disposeLinearWeights(l);
+    tf.dispose(this.owned);
+    n += this.owned.length + this.linears.length;
+    this.owned.length = 0;
+    this.linears.length = 0;
     const r = super.dispose();
-    return {
-      refCountAfterDispose: r.refCountAfterDispose,
-      numDisposedVariables: n + r.numDisposedVariables,
-    };
+    return { refCountAfterDispose: r.refCountAfterDispose, numDisposedVariables: n };
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -53,8 +53,7 @@ export class LxmertXLayer extends LxmertModule {
   ): XLayerOutput {
     return tf.tidy(() => {
       // (1) cross-attention, both directions from the layer's inputs, one shared module
-      const l2v = this.visualAttention.forward(lang, visn, visnMask, withProbs); // [B, L, H]
-      const v2l = this.visualAttention.forward(visn, lang, langMask); // [B, V, H]
+      const [l2v, v2l] = this.visualAttention.both(lang, langMask, visn, visnMask, withProbs);
       // (2) self-attention per stream
       const langAtt = this.langSelfAtt.forward(l2v.output, langMask).output;
       const visnAtt = this.visnSelfAtt.forward(v2l.output, visnMask).output;
