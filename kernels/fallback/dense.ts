@@ -49,7 +49,8 @@ export function denseFallback(
     if (w.format === 'f32-in-out') {
       const [inDim, out] = w.kernel.shape;
       const x2 = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
-      const y = tf.add(tf.matMul(x2, w.kernel), w.bias); // [M, out]
+      // Bias fused into the matMul: correct on every backend without transposeB.
+      const y = tf.fused.matMul({ a: x2, b: w.kernel, bias: w.bias }); // [M, out]
       return tf.reshape(activate(y, act), [...x.shape.slice(0, -1), out]);
     }
     const weight = dequantizedWeight(w); // [out, in] float32
