@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', 'weights/**', 'demo/dist/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', 'weights/**', 'demo/dist/**', '.bench/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,3 +1,4 @@
+/* global console */
 // Where a forward's time goes, by tf.js kernel: `npm run build && node bench/profile_ops.mjs
 // [--backend wasm|cpu] [--preset vqa|base|gqa]`. One VQA-path forward at lxmert-base shapes
 // (batch 1, 20 tokens, 36 boxes) after 3 warm-ups, profiled with tf.profile.

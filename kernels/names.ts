@@ -11,7 +11,15 @@ export const LXMERT_DENSE = 'LxmertDense';
 /** Inputs {x, residual?, gamma, beta}; output LayerNorm(x + residual). */
 export const LXMERT_ADD_LAYER_NORM = 'LxmertAddLayerNorm';
 
-export const KERNEL_NAMES = [LXMERT_ATTENTION, LXMERT_DENSE, LXMERT_ADD_LAYER_NORM] as const;
+/** Inputs {table, ids, scales?}; output the rows of `table` at `ids`, decoded to float32. */
+export const LXMERT_GATHER_ROWS = 'LxmertGatherRows';
+
+export const KERNEL_NAMES = [
+  LXMERT_ATTENTION,
+  LXMERT_DENSE,
+  LXMERT_ADD_LAYER_NORM,
+  LXMERT_GATHER_ROWS,
+] as const;
 
 /**
  * Attributes of LxmertAttention. q, k and v are [B, L, width] tensors; each is read from column
@@ -44,4 +52,11 @@ export interface DenseAttrs {
 export interface AddLayerNormAttrs {
   eps: number;
   [key: string]: number;
+}
+
+export interface GatherRowsAttrs {
+  format: WeightFormat;
+  /** H, the decoded row width (packed formats round the stored width up). */
+  width: number;
+  [key: string]: string | number;
 }

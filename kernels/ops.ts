@@ -5,6 +5,7 @@
  * `lxmert bench --no-fused` measures and the oracle in tests.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '../src/errors.js';
 import { attentionFallback } from './fallback/attention.js';
 import { denseFallback } from './fallback/dense.js';
 import { columns } from './fallback/kernels.js';
@@ -13,13 +14,15 @@ import {
   LXMERT_ADD_LAYER_NORM,
   LXMERT_ATTENTION,
   LXMERT_DENSE,
+  LXMERT_GATHER_ROWS,
   type AttentionAttrs,
+  type GatherRowsAttrs,
   type DenseAttrs,
 } from './names.js';
 import { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG } from './flags.js';
 import { registerLxmertKernels } from './register.js';
 import { kernelLog } from './runtime/log.js';
-import { linearShape } from './weights.js';
+import { dequantizedWeight, linearShape } from './weights.js';
 import type {
   Activation,
   AttentionResult,
@@ -185,4 +188,26 @@ export function addLayerNorm(
     return tf.engine().runKernel(LXMERT_ADD_LAYER_NORM, inputs, { eps }) as tf.Tensor;
   }
   return addLayerNormFallback(x, residual, gamma, beta, eps);
+}
+
+/**
+ * Rows of an embedding table at `ids` ([n] int32) as float32 [n, H]. The table is a
+ * LinearWeights in [rows, H] layout (bias unused): float32 goes through tf.gather; packed
+ * float16/int8 tables are decoded on the fly by the WebGPU kernel, so they stay compact on the
+ * GPU (elsewhere through their dequantized copy).
+ */
+export function gatherRows(table: LinearWeights, ids: tf.Tensor1D): tf.Tensor2D {
+  if (table.format === 'f32-in-out') {
+    throw new InputError('table', 'an embedding table in [rows, H] layout', "'f32-in-out'");
+  }
+  if (table.format !== 'f16' && table.format !== 'int8') {
+    return tf.gather(table.weight, ids) as tf.Tensor2D;
+  }
+  if (useKernel(LXMERT_GATHER_ROWS)) {
+    const attrs: GatherRowsAttrs = { format: table.format, width: table.inFeatures };
+    const inputs: tf.NamedTensorMap = { table: table.packed, ids };
+    if (table.format === 'int8') inputs.scales = table.scales;
+    return tf.engine().runKernel(LXMERT_GATHER_ROWS, inputs, attrs) as tf.Tensor2D;
+  }
+  return tf.gather(dequantizedWeight(table), ids) as tf.Tensor2D;
 }

@@ -4,8 +4,14 @@ import { addLayerNormWebGPUConfig } from './AddLayerNorm.js';
 import { denseWebGPUConfig } from './Dense.js';
 import { fallbackKernelConfigs } from './fallback/kernels.js';
 import { fusedAttentionWebGPUConfig } from './FusedAttention.js';
+import { gatherRowsWebGPUConfig } from './GatherRows.js';
 
-const WEBGPU_KERNELS = [fusedAttentionWebGPUConfig, denseWebGPUConfig, addLayerNormWebGPUConfig];
+const WEBGPU_KERNELS = [
+  fusedAttentionWebGPUConfig,
+  denseWebGPUConfig,
+  addLayerNormWebGPUConfig,
+  gatherRowsWebGPUConfig,
+];
 
 /** Register every config not registered yet (safe to call more than once). */
 export function registerLxmertKernels(): void {

@@ -7,11 +7,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { checkAttention, checkLayerNorm } from '../guards.js';
+import { checkGatherRows } from '../GatherRows.js';
 import {
   LXMERT_ADD_LAYER_NORM,
   LXMERT_ATTENTION,
   LXMERT_DENSE,
+  LXMERT_GATHER_ROWS,
   type AddLayerNormAttrs,
+  type GatherRowsAttrs,
   type AttentionAttrs,
   type DenseAttrs,
 } from '../names.js';
@@ -87,11 +90,32 @@ const addLayerNormTf: KernelFunc = ({ inputs, attrs }) => {
   );
 };
 
+const gatherRowsTf: KernelFunc = ({ inputs, attrs, backend }) => {
+  const { table, ids, scales } = inputs as Record<string, TensorInfo | undefined>;
+  if (!table || !ids) throw new Error(`${LXMERT_GATHER_ROWS}: table and ids are required`);
+  const a = attrs as unknown as GatherRowsAttrs;
+  checkGatherRows(table, ids, scales, a);
+  return tf.tidy(() => {
+    let t: tf.Tensor2D;
+    if (a.format === 'f32') {
+      t = asTensor<tf.Tensor2D>(table);
+    } else {
+      const kb = backend as tf.KernelBackend;
+      const words = kb.readSync(table.dataId) as Int32Array;
+      const s = scales ? (kb.readSync(scales.dataId) as Float32Array) : undefined;
+      const rows = table.shape[0];
+      t = tf.tensor2d(unpackWeights(a.format, words, rows, a.width, s), [rows, a.width]);
+    }
+    return tf.gather(t, asTensor(ids));
+  });
+};
+
 /** Configs of the tf-op kernels for one backend name ('wasm', 'cpu'). */
 export function fallbackKernelConfigs(backendName: string): KernelConfig[] {
   return [
     { kernelName: LXMERT_ATTENTION, backendName, kernelFunc: attentionTf },
     { kernelName: LXMERT_DENSE, backendName, kernelFunc: denseTf },
     { kernelName: LXMERT_ADD_LAYER_NORM, backendName, kernelFunc: addLayerNormTf },
+    { kernelName: LXMERT_GATHER_ROWS, backendName, kernelFunc: gatherRowsTf },
   ];
 }

@@ -3,7 +3,7 @@
  * Original source: transformers/models/lxmert/modeling_lxmert.py.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { addLayerNorm, dense } from '../../kernels/ops.js';
+import { addLayerNorm, dense, gatherRows } from '../../kernels/ops.js';
 import type { LinearWeights } from '../../kernels/types.js';
 import type { LxmertConfig } from '../config.js';
 import { LN_EPS, LxmertModule, type LayerNormWeights, type WeightSource } from './module.js';
@@ -11,23 +11,22 @@ import { LN_EPS, LxmertModule, type LayerNormWeights, type WeightSource } from '
 /** word + position + token-type embeddings → LayerNorm. */
 export class LxmertEmbeddings extends LxmertModule {
   static readonly className: string = 'LxmertEmbeddings';
-  readonly wordEmbeddings: tf.Tensor2D;
-  readonly positionEmbeddings: tf.Tensor2D;
-  readonly tokenTypeEmbeddings: tf.Tensor2D;
+  /** [vocab, H]; also the MLM decoder's weight (tied). */
+  readonly wordEmbeddings: LinearWeights;
+  readonly positionEmbeddings: LinearWeights;
+  readonly tokenTypeEmbeddings: LinearWeights;
   readonly layerNormW: LayerNormWeights;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
     super(prefix, source);
     const h = cfg.hiddenSize;
-    this.wordEmbeddings = this.weight('word_embeddings.weight', [cfg.vocabSize, h]) as tf.Tensor2D;
-    this.positionEmbeddings = this.weight('position_embeddings.weight', [
+    this.wordEmbeddings = this.embedding('word_embeddings.weight', cfg.vocabSize, h);
+    this.positionEmbeddings = this.embedding(
+      'position_embeddings.weight',
       cfg.maxPositionEmbeddings,
       h,
-    ]) as tf.Tensor2D;
-    this.tokenTypeEmbeddings = this.weight('token_type_embeddings.weight', [
-      cfg.typeVocabSize,
-      h,
-    ]) as tf.Tensor2D;
+    );
+    this.tokenTypeEmbeddings = this.embedding('token_type_embeddings.weight', cfg.typeVocabSize, h);
     this.layerNormW = this.layerNorm('LayerNorm', h);
   }
 
@@ -39,10 +38,12 @@ export class LxmertEmbeddings extends LxmertModule {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor3D {
     const [inputIds, tokenTypeIds] = inputs as tf.Tensor2D[];
     return tf.tidy(() => {
-      const seqLen = inputIds.shape[1];
-      const words = tf.gather(this.wordEmbeddings, inputIds); // [B, L, H]
-      const positions = tf.slice(this.positionEmbeddings, [0, 0], [seqLen, -1]); // [L, H]
-      const types = tf.gather(this.tokenTypeEmbeddings, tokenTypeIds); // [B, L, H]
+      const [b, seqLen] = inputIds.shape;
+      const rows = (table: LinearWeights, ids: tf.Tensor) =>
+        gatherRows(table, tf.reshape(ids, [-1]) as tf.Tensor1D);
+      const words = tf.reshape(rows(this.wordEmbeddings, inputIds), [b, seqLen, -1]); // [B, L, H]
+      const positions = rows(this.positionEmbeddings, tf.range(0, seqLen, 1, 'int32')); // [L, H]
+      const types = tf.reshape(rows(this.tokenTypeEmbeddings, tokenTypeIds), [b, seqLen, -1]);
       const sum = tf.add(tf.add(words, positions), types);
       return addLayerNorm(
         sum,

@@ -71,14 +71,14 @@ export class LxmertLMPredictionHead extends LxmertModule {
     cfg: LxmertConfig,
     prefix: string,
     source: WeightSource,
-    wordEmbeddings: tf.Tensor2D,
+    wordEmbeddings: LinearWeights,
   ) {
     super(prefix, source);
     this.transform = this.child(
       new LxmertPredictionHeadTransform(cfg, `${prefix}.transform`, source),
     );
     const bias = this.weight('bias', [cfg.vocabSize]) as tf.Tensor1D;
-    this.decoder = { weight: wordEmbeddings, bias };
+    this.decoder = { ...wordEmbeddings, bias };
   }
 
   /** @param hidden [B, L, H] → [B, L, vocab] */

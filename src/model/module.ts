@@ -138,6 +138,27 @@ export abstract class LxmertModule extends tfl.layers.Layer {
     return lw;
   }
 
+  /**
+   * A torch.nn.Embedding at `<prefix>.<suffix>` as a [rows, width] table for ops.gatherRows:
+   * packed float16/int8 when Linear weights are (so embeddings stay compact on the GPU too),
+   * else float32. Its bias is zeros (a tied decoder brings its own).
+   */
+  protected embedding(suffix: string, rows: number, width: number): LinearWeights {
+    const format = this.source.linearFormat;
+    if (format === 'f16' || format === 'int8') {
+      const weight = this.host(suffix, [rows, width]);
+      const lw = makeLinearWeights(
+        { shape: [rows, width], weight, bias: new Float32Array(rows) },
+        format,
+      );
+      this.linears.push(lw);
+      return lw;
+    }
+    const bias = tf.zeros([rows]) as tf.Tensor1D;
+    this.owned.push(bias);
+    return { weight: this.weight(suffix, [rows, width]) as tf.Tensor2D, bias };
+  }
+
   /** A torch.nn.LayerNorm at `<prefix>.<name>`. */
   protected layerNorm(name: string, dim: number): LayerNormWeights {
     return {
