@@ -4,14 +4,25 @@
 // (batch 1, 20 tokens, 36 boxes) after 3 warm-ups, profiled with tf.profile.
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { buildModel, randomWeightSource, DEFAULT_CONFIG, selectBackend } from '../dist/src/index.js';
+import {
+  buildModel,
+  randomWeightSource,
+  DEFAULT_CONFIG,
+  selectBackend,
+} from '../dist/src/index.js';
 import { randomInputs } from '../dist/src/cli/bench.js';
 
-const { values } = parseArgs({ options: { backend: { type: 'string' }, preset: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { backend: { type: 'string' }, preset: { type: 'string' } },
+});
 const labels = { vqa: 3129, base: 9500, gqa: 1842 }[values.preset ?? 'vqa'];
 tf.enableProdMode();
 await selectBackend(values.backend ?? 'wasm');
-const cfg = { ...DEFAULT_CONFIG, numQaLabels: labels, architectures: ['LxmertForQuestionAnswering'] };
+const cfg = {
+  ...DEFAULT_CONFIG,
+  numQaLabels: labels,
+  architectures: ['LxmertForQuestionAnswering'],
+};
 const model = buildModel(cfg, randomWeightSource(0));
 const x = randomInputs(cfg, 1, 20, 36, 0);
 const once = () => model.answerScores(x, { validate: false });
@@ -29,10 +40,14 @@ for (const k of prof.kernels) {
   byKernel.set(k.name, e);
 }
 const total = [...byKernel.values()].reduce((a, b) => a + b.ms, 0);
-console.log(`${tf.getBackend()}: ${prof.kernels.length} kernels, ${total.toFixed(1)} ms of kernel time`);
+console.log(
+  `${tf.getBackend()}: ${prof.kernels.length} kernels, ${total.toFixed(1)} ms of kernel time`,
+);
 for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
   const share = ((100 * e.ms) / total).toFixed(1);
-  console.log(`${name.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms ${share.padStart(5)}% ${e.calls} calls`);
+  console.log(
+    `${name.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms ${share.padStart(5)}% ${e.calls} calls`,
+  );
 }
 tf.dispose(Object.values(x));
 model.dispose();
