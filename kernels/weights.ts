@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, formatShape } from '../src/errors.js';
+import { quantizeInt8 as encodeInt8 } from '../src/weights/quantize.js';
 import { fromHalfBits, toHalfBits } from './f16.js';
 import type { WeightFormat } from './names.js';
 import type { LinearWeights } from './types.js';
@@ -92,22 +93,20 @@ export function packInt8Quads(q: Int8Array, out: number, inF: number): Int32Arra
   return packed;
 }
 
-/** Symmetric per-row int8 quantization: q = round(w / s), s = max|w_row| / 127. */
+/**
+ * Symmetric per-row int8 quantization, q = round(w / s), s = max|w_row| / 127: the converter's
+ * (src/weights/quantize.ts), so re-quantizing a dequantized int8 model gives back its values.
+ */
 export function quantizeInt8(
   w: Float32Array,
   out: number,
   inF: number,
 ): { int8: Int8Array; scales: Float32Array } {
-  const int8 = new Int8Array(out * inF);
-  const scales = new Float32Array(out);
-  for (let n = 0; n < out; n++) {
-    let amax = 0;
-    for (let k = 0; k < inF; k++) amax = Math.max(amax, Math.abs(w[n * inF + k]));
-    const s = amax > 0 ? amax / 127 : 1;
-    scales[n] = s;
-    for (let k = 0; k < inF; k++) int8[n * inF + k] = Math.round(w[n * inF + k] / s);
-  }
-  return { int8, scales };
+  const bytes = encodeInt8(w, out, inF); // `out` float32 scales, then the int8 values
+  return {
+    scales: new Float32Array(bytes.buffer, 0, out),
+    int8: new Int8Array(bytes.buffer, out * 4, out * inF),
+  };
 }
 
 /**
