@@ -75,3 +75,38 @@ export function diff(got: ArrayLike<number>, ref: ArrayLike<number>): Diff {
   }
   return { maxAbs, relL2: Math.sqrt(num) / Math.sqrt(den || 1) };
 }
+
+/**
+ * Every golden output of case `c` against `out`, within `maxAbs` and `relL2` over the whole
+ * tensor; returns the failures (empty when all pass), each naming the output and its errors.
+ */
+export async function compareOutputs(
+  g: Golden,
+  c: GoldenCase,
+  out: Record<string, tf.Tensor>,
+  tol: { maxAbs: number; relL2: number } = {
+    maxAbs: g.tolerance.max_abs,
+    relL2: g.tolerance.rel_l2,
+  },
+): Promise<string[]> {
+  const failures: string[] = [];
+  for (const o of c.outputs) {
+    const name = o.tensor.slice(c.name.length + 1);
+    const got = out[name];
+    if (!got) {
+      failures.push(`${name}: missing`);
+      continue;
+    }
+    if (got.shape.join() !== o.shape.join()) {
+      failures.push(`${name}: shape [${got.shape}] instead of [${o.shape}]`);
+      continue;
+    }
+    const d = diff((await got.data()) as Float32Array, toFloat32(g.tensors.get(o.tensor)!));
+    if (!(d.maxAbs <= tol.maxAbs && d.relL2 <= tol.relL2)) {
+      failures.push(
+        `${name}: max_abs ${d.maxAbs.toExponential(2)} rel_l2 ${d.relL2.toExponential(2)}`,
+      );
+    }
+  }
+  return failures;
+}

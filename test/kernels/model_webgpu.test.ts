@@ -15,11 +15,10 @@ import {
 } from '../../src/backend.js';
 import { configFromHf } from '../../src/config.js';
 import { buildModel, type AnyLxmertModel } from '../../src/model/index.js';
-import { toFloat32 } from '../../src/weights/raw_tensor.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { setFusedKernels } from '../../kernels/ops.js';
 import { trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
-import { caseInputs, diff, disposeInputs, loadGolden } from '../helpers/golden.js';
+import { caseInputs, compareOutputs, disposeInputs, loadGolden } from '../helpers/golden.js';
 import { useWebGPU } from './webgpu_env.js';
 
 const REL_L2 = 1e-4;
@@ -57,22 +56,10 @@ describe.each(['lxmert-tiny-sharp', 'lxmert-tiny-qa'])('%s on webgpu', (modelNam
       outputEmbeddings: true,
       validate: false,
     });
-    const failures: string[] = [];
-    for (const o of c.outputs) {
-      const name = o.tensor.slice(c.name.length + 1);
-      const got = out[name];
-      if (!got) {
-        failures.push(`${name}: missing`);
-        continue;
-      }
-      expect(got.shape, name).toEqual(o.shape);
-      const d = diff(await got.data(), toFloat32(g.tensors.get(o.tensor)!));
-      if (!(d.maxAbs <= g.tolerance.max_abs && d.relL2 <= REL_L2)) {
-        failures.push(
-          `${name}: max_abs ${d.maxAbs.toExponential(2)} rel_l2 ${d.relL2.toExponential(2)}`,
-        );
-      }
-    }
+    const failures = await compareOutputs(g, c, out, {
+      maxAbs: g.tolerance.max_abs,
+      relL2: REL_L2,
+    });
     tf.dispose(Object.values(out));
     expect(tf.memory().numTensors, 'tensors leaked by forward').toBe(before);
     disposeInputs(inputs);

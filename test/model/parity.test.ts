@@ -8,10 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHf } from '../../src/config.js';
 import { buildModel, forwardAll, type AnyLxmertModel } from '../../src/model/index.js';
-import { toFloat32 } from '../../src/weights/raw_tensor.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { useBackend } from '../helpers/backends.js';
-import { caseInputs, diff, disposeInputs, loadGolden } from '../helpers/golden.js';
+import { caseInputs, compareOutputs, disposeInputs, loadGolden } from '../helpers/golden.js';
 
 const MODELS = ['lxmert-tiny', 'lxmert-tiny-sharp', 'lxmert-tiny-qa'];
 
@@ -32,26 +31,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
     it.each(g.cases.map((c) => [c.name, c] as const))(
       '%s: every output within tolerance',
-      (_, c) => {
+      async (_, c) => {
         const inputs = caseInputs(g, c);
         const before = tf.memory().numTensors;
         const out = forwardAll(model, inputs);
-        const failures: string[] = [];
-        for (const o of c.outputs) {
-          const name = o.tensor.slice(c.name.length + 1);
-          const got = out[name];
-          if (!got) {
-            failures.push(`${name}: missing`);
-            continue;
-          }
-          expect(got.shape, name).toEqual(o.shape);
-          const d = diff(got.dataSync(), toFloat32(g.tensors.get(o.tensor)!));
-          if (!(d.maxAbs <= g.tolerance.max_abs && d.relL2 <= g.tolerance.rel_l2)) {
-            failures.push(
-              `${name}: max_abs ${d.maxAbs.toExponential(2)} rel_l2 ${d.relL2.toExponential(2)}`,
-            );
-          }
-        }
+        const failures = await compareOutputs(g, c, out);
         tf.dispose(Object.values(out));
         expect(tf.memory().numTensors, 'tensors leaked by forward').toBe(before);
         disposeInputs(inputs);
