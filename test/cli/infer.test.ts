@@ -16,7 +16,13 @@ describe('lxmert infer', () => {
   const model = join(FIXTURES, 'lxmert-tiny-sharp');
   const goldens = join(model, 'golden.safetensors');
 
-  it.each(['cpu', 'wasm'])(
+  // WebGPU: float32 rel_l2 ≤ 1e-4 (issue 5), here Dawn over SwiftShader.
+  const relL2: Record<string, number> = {
+    cpu: g.tolerance.rel_l2,
+    wasm: g.tolerance.rel_l2,
+    webgpu: 1e-4,
+  };
+  it.each(['cpu', 'wasm', 'webgpu'])(
     'writes every output within tolerance (%s, case b3_padded)',
     (backend) => {
       const out = join(tmp, `out-${backend}.safetensors`);
@@ -34,6 +40,7 @@ describe('lxmert infer', () => {
         backend,
       ]);
       expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`(backend ${backend})`); // no silent fallback
       const got = readSafetensors(new Uint8Array(readFileSync(out)));
       const c = g.cases.find((x) => x.name === 'b3_padded')!;
       for (const o of c.outputs) {
@@ -44,7 +51,7 @@ describe('lxmert infer', () => {
         expect(t!.shape).toEqual(o.shape);
         const d = diff(toFloat32(t!), toFloat32(g.tensors.get(o.tensor)!));
         expect(d.maxAbs, name).toBeLessThanOrEqual(g.tolerance.max_abs);
-        expect(d.relL2, name).toBeLessThanOrEqual(g.tolerance.rel_l2);
+        expect(d.relL2, name).toBeLessThanOrEqual(relL2[backend]);
       }
     },
   );
