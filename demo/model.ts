@@ -13,6 +13,7 @@ import vqaUrl from '../data/vqa-answers.json?url';
 import { selectBackend, type BackendPreference, type BackendSelection } from '../src/backend.js';
 import { WeightsError } from '../src/errors.js';
 import { buildModel } from '../src/model/index.js';
+import { gpuWeightFormat } from '../src/weights/manifest.js';
 import { VqaPipeline } from '../src/pipeline/vqa.js';
 import { LxmertTokenizer } from '../src/tokenizer/index.js';
 import { loadConverted, type ConvertedModel, type FileReader } from '../src/weights/loader.js';
@@ -105,7 +106,10 @@ export async function loadDemoModel(
   if (converted.architecture === 'LxmertModel') {
     throw new WeightsError('an LxmertModel has no answer head', converted.source);
   }
-  const model = buildModel(cfg, converted.weights, converted.architecture, converted.source);
+  const model = buildModel(cfg, converted.weights, converted.architecture, {
+    source: converted.source,
+    weightFormat: gpuWeightFormat(converted.manifest),
+  });
   if (!('answerScores' in model)) throw new WeightsError('no answer head', converted.source);
   try {
     const tokenizer = LxmertTokenizer.fromVocabText(vocab);

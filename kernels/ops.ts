@@ -54,7 +54,7 @@ function asPacked(p: ProjectionInput): PackedProjection {
 
 /**
  * The `count` equal column ranges of a [B, L, count·H] projection, e.g. q, k, v of a fused QKV
- * dense (see fuseLinearWeights), to pass to attention without slicing.
+ * dense (src/model/module.ts linearConcat), to pass to attention without slicing.
  */
 export function splitProjections(packed: tf.Tensor3D, count: number): PackedProjection[] {
   const width = packed.shape[2] / count;
@@ -203,7 +203,9 @@ export function gatherRows(table: LinearWeights, ids: tf.Tensor1D): tf.Tensor2D 
   if (table.format !== 'f16' && table.format !== 'int8') {
     return tf.gather(table.weight, ids) as tf.Tensor2D;
   }
-  if (useKernel(LXMERT_GATHER_ROWS)) {
+  // On wasm/cpu packed tables go through their cached float32 copy (the registered tf-op
+  // kernel would decode the whole table at every call).
+  if (useKernel(LXMERT_GATHER_ROWS) && tf.getBackend() === 'webgpu') {
     const attrs: GatherRowsAttrs = { format: table.format, width: table.inFeatures };
     const inputs: tf.NamedTensorMap = { table: table.packed, ids };
     if (table.format === 'int8') inputs.scales = table.scales;

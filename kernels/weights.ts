@@ -119,7 +119,6 @@ export function makeLinearWeights(host: HostLinear, format: StorageFormat = 'f32
   if (host.bias.length !== out) {
     throw new InputError('bias', `${out} values`, `${host.bias.length}`);
   }
-  const bias = tf.tensor1d(host.bias, 'float32');
   const w = host.weight;
   const count = w instanceof Float32Array ? w.length : 'f16' in w ? w.f16.length : w.int8.length;
   if (count !== out * inF) {
@@ -129,6 +128,7 @@ export function makeLinearWeights(host: HostLinear, format: StorageFormat = 'f32
       `${count}`,
     );
   }
+  const bias = tf.tensor1d(host.bias, 'float32'); // after the checks: nothing leaks on error
   if (format === 'f32') {
     return { weight: tf.tensor2d(hostFloat32(host), [out, inF], 'float32'), bias };
   }
@@ -225,75 +225,15 @@ export function dequantizedWeight(w: LinearWeights): tf.Tensor2D {
   return t;
 }
 
+/** Free the dequantized float32 copy of a LinearWeights, if one was made (keeps its tensors). */
+export function releaseDequantized(w: LinearWeights): void {
+  dequantized.get(w)?.dispose();
+  dequantized.delete(w);
+}
+
 /** Dispose a LinearWeights' tensors and its dequantized copy, if any. */
 export function disposeLinearWeights(w: LinearWeights): void {
   dequantized.get(w)?.dispose();
   dequantized.delete(w);
   tf.dispose(linearTensors(w));
-}
-
-/**
- * One LinearWeights computing several projections of the same input side by side (e.g. query,
- * key and value → [3H, H]): weights, scales and biases concatenated along the output axis, on the
- * host (values read with dataSync: still on the host, or from the host copies that selectBackend
- * keeps), so the result can be re-uploaded after a device loss. All parts must share the format
- * and input width; they are left as they are.
- */
-export function fuseLinearWeights(parts: readonly LinearWeights[]): LinearWeights {
-  if (parts.length === 0) throw new InputError('parts', 'at least one LinearWeights', 'none');
-  const format = weightFormat(parts[0]);
-  const inF = linearShape(parts[0])[1];
-  for (const p of parts) {
-    if (weightFormat(p) !== format || linearShape(p)[1] !== inF) {
-      throw new InputError(
-        'parts',
-        `one format and input width (${format}, ${inF})`,
-        `${weightFormat(p)}, ${linearShape(p)[1]}`,
-      );
-    }
-  }
-  if (format === 'f32-in-out') {
-    // The tf-op layout lives on wasm/cpu (no device to lose): concatenate the kernels' columns.
-    const kernels = parts.map((p) => (p as { kernel: tf.Tensor2D }).kernel);
-    return {
-      format,
-      kernel: tf.concat(kernels, 1) as tf.Tensor2D,
-      bias: tf.concat(parts.map((p) => p.bias)) as tf.Tensor1D,
-    };
-  }
-  const out = parts.reduce((s, p) => s + linearShape(p)[0], 0);
-  const bias = tf.tensor1d(concatHost(parts.map((p) => p.bias)) as Float32Array, 'float32');
-  const cat2d = (ts: tf.Tensor2D[], dtype: 'float32' | 'int32') =>
-    tf.tensor2d(concatHost(ts) as Float32Array, [out, ts[0].shape[1]], dtype);
-  if (format === 'f32') {
-    return {
-      weight: cat2d(
-        parts.map((p) => (p as { weight: tf.Tensor2D }).weight),
-        'float32',
-      ),
-      bias,
-    };
-  }
-  const packed = cat2d(
-    parts.map((p) => (p as { packed: tf.Tensor2D }).packed),
-    'int32',
-  );
-  if (format === 'f16') return { format: 'f16', packed, inFeatures: inF, bias };
-  const scales = tf.tensor1d(
-    concatHost(parts.map((p) => (p as { scales: tf.Tensor1D }).scales)) as Float32Array,
-    'float32',
-  );
-  return { format: 'int8', packed, scales, inFeatures: inF, bias };
-}
-
-function concatHost(ts: tf.Tensor[]): Float32Array | Int32Array {
-  const arrays = ts.map((t) => t.dataSync() as Float32Array | Int32Array);
-  const total = arrays.reduce((s, a) => s + a.length, 0);
-  const outArr = ts[0].dtype === 'int32' ? new Int32Array(total) : new Float32Array(total);
-  let at = 0;
-  for (const a of arrays) {
-    outArr.set(a, at);
-    at += a.length;
-  }
-  return outArr;
 }

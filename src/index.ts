@@ -32,6 +32,7 @@ export { trackDispatches, gpuMemory } from '../kernels/runtime/dispatch_counter.
 export type { DispatchCounter, DispatchStats } from '../kernels/runtime/dispatch_counter.js';
 export * from './tokenizer/index.js';
 export { loadConverted, fetchReader } from './weights/loader.js';
+export { gpuWeightFormat } from './weights/manifest.js';
 export type { ConvertedModel, LoadOptions, FileReader } from './weights/loader.js';
 export type { ProgressEvent, ProgressCallback } from './weights/progress.js';
 export {

@@ -52,3 +52,17 @@ export function positiveInt(
   }
   return n;
 }
+
+/** A non-negative integer option with a default. */
+export function nonNegativeInt(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: number,
+): number {
+  const v = values[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+    throw new UsageError(`--${name}: expected a non-negative integer, got '${String(v)}'`);
+  }
+  return Number(v);
+}

@@ -16,7 +16,7 @@ import {
   type LxmertInputs,
 } from '../model/index.js';
 import { loadCheckpoint } from '../weights/checkpoint.js';
-import { parseOptions, positiveInt } from './args.js';
+import { nonNegativeInt, parseOptions, positiveInt } from './args.js';
 import { backendOption } from './backend_option.js';
 import { setFusedKernels } from '../../kernels/ops.js';
 import { gpuMemory, trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
@@ -143,8 +143,8 @@ export async function bench(argv: string[]): Promise<void> {
   const tokens = positiveInt(values, 'tokens', 20);
   const boxes = positiveInt(values, 'boxes', 36);
   const runs = positiveInt(values, 'runs', 20);
-  const warmup = positiveInt(values, 'warmup', 3);
-  const seed = values.seed === undefined ? 0 : positiveInt(values, 'seed', 0);
+  const warmup = nonNegativeInt(values, 'warmup', 3);
+  const seed = nonNegativeInt(values, 'seed', 0);
 
   const dtype = values.dtype as string | undefined;
   if (dtype !== undefined && !['f32', 'f16', 'int8'].includes(dtype)) {
@@ -153,26 +153,23 @@ export async function bench(argv: string[]): Promise<void> {
   const selection = await activateBackend(backend);
   const fused = !values['no-fused'];
   setFusedKernels(fused);
-  let model: AnyLxmertModel;
-  let cfg: LxmertConfig;
+  const format = dtype as 'f32' | 'f16' | 'int8' | undefined;
   const t0 = performance.now();
-  if (values.model) {
-    const ckpt = await loadCheckpoint(values.model as string);
-    cfg = ckpt.config;
-    model = buildModel(cfg, ckpt.weights, ckpt.architecture, {
-      source: ckpt.source,
-      weightFormat: (dtype as 'f32' | 'f16' | 'int8' | undefined) ?? storedFormat(ckpt),
-    });
-  } else {
-    cfg = await randomConfig(values.random as string);
-    const format = defaultLinearFormat((dtype as 'f32' | 'f16' | 'int8' | undefined) ?? 'f32');
-    model = buildModel(cfg, randomWeightSource(seed, 0.02, format));
-  }
-  const loadMs = performance.now() - t0;
-  if (tokens > cfg.maxPositionEmbeddings)
+  // The config first, so that bad sizes fail before any weight is on the device.
+  const ckpt = values.model ? await loadCheckpoint(values.model as string) : null;
+  const cfg: LxmertConfig = ckpt ? ckpt.config : await randomConfig(values.random as string);
+  if (tokens > cfg.maxPositionEmbeddings) {
     throw new UsageError(
       `--tokens: at most max_position_embeddings = ${cfg.maxPositionEmbeddings}, got ${tokens}`,
     );
+  }
+  const model: AnyLxmertModel = ckpt
+    ? buildModel(cfg, ckpt.weights, ckpt.architecture, {
+        source: ckpt.source,
+        weightFormat: format ?? storedFormat(ckpt),
+      })
+    : buildModel(cfg, randomWeightSource(seed, 0.02, defaultLinearFormat(format ?? 'f32')));
+  const loadMs = performance.now() - t0;
   const inputs = randomInputs(cfg, batch, tokens, boxes, seed);
   const times: number[] = [];
   let dispatches: number;

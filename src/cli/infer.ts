@@ -2,7 +2,8 @@
  * `lxmert infer --model DIR --inputs IN.safetensors [--case NAME] --output OUT.safetensors
  *  [--backend cpu|wasm|webgpu|auto]`: run a model on inputs, write every output as float32.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, WeightsError } from '../errors.js';
 import { buildModel, forwardAll } from '../model/index.js';
@@ -61,14 +62,16 @@ export async function infer(argv: string[]): Promise<void> {
       `'${caseName}'`,
     );
   }
+  await checkOutputFolder(outputPath);
   await activateBackend(backend);
   const ckpt = await loadCheckpoint(modelDir);
   const model = buildModel(ckpt.config, ckpt.weights, ckpt.architecture, {
     source: ckpt.source,
     weightFormat: storedFormat(ckpt),
   });
-  const inputs = inputsFromTensors(tensors, caseName, inputsPath);
+  let inputs: ReturnType<typeof inputsFromTensors> | null = null;
   try {
+    inputs = inputsFromTensors(tensors, caseName, inputsPath);
     const out = forwardAll(model, inputs);
     const result = new Map<string, RawTensor>();
     for (const [name, t] of Object.entries(out)) {
@@ -81,7 +84,23 @@ export async function infer(argv: string[]): Promise<void> {
       `lxmert infer: wrote ${result.size} outputs to ${outputPath} (backend ${tf.getBackend()})\n`,
     );
   } finally {
-    tf.dispose(Object.values(inputs));
+    if (inputs) tf.dispose(Object.values(inputs));
     model.dispose();
+  }
+}
+
+/** The output's folder must exist before any work is done (the file is written at the end). */
+async function checkOutputFolder(path: string): Promise<void> {
+  const folder = dirname(resolve(path));
+  const kind = await stat(folder).then(
+    (st) => (st.isDirectory() ? 'dir' : 'other'),
+    () => 'missing',
+  );
+  if (kind !== 'dir') {
+    throw new InputError(
+      '--output',
+      'a path in an existing folder',
+      `${path} (${folder} is ${kind === 'missing' ? 'missing' : 'not a folder'})`,
+    );
   }
 }

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { releaseWebGPU, selectBackend, type BackendSelection } from '../backend.js';
 import type { Checkpoint } from '../weights/checkpoint.js';
+import { gpuWeightFormat } from '../weights/manifest.js';
 import type { BackendName } from './backend_option.js';
 
 let selection: BackendSelection | null = null;
@@ -39,6 +40,5 @@ export function backendReport(): string {
 
 /** The weight storage a converted model asks for (float16/int8 stay packed on WebGPU). */
 export function storedFormat(ckpt: Checkpoint): 'f32' | 'f16' | 'int8' {
-  const dtype = ckpt.manifest?.dtype;
-  return dtype === 'float16' ? 'f16' : dtype === 'int8' ? 'int8' : 'f32';
+  return gpuWeightFormat(ckpt.manifest);
 }

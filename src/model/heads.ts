@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { addLayerNorm, dense } from '../../kernels/ops.js';
+import { releaseDequantized } from '../../kernels/weights.js';
 import type { Activation, LinearWeights } from '../../kernels/types.js';
 import type { LxmertConfig } from '../config.js';
 import { activationOf } from './activations.js';
@@ -78,13 +79,25 @@ export class LxmertLMPredictionHead extends LxmertModule {
       new LxmertPredictionHeadTransform(cfg, `${prefix}.transform`, source),
     );
     const bias = this.weight('bias', [cfg.vocabSize]) as tf.Tensor1D;
-    this.decoder = { ...wordEmbeddings, bias };
+    const d = wordEmbeddings;
+    // The tf-op path (wasm/cpu) multiplies by a transposed copy ([H, vocab]): matMul with
+    // transposeB is ~15× slower there. The packed/WebGPU paths read the shared table itself.
+    this.decoder =
+      source.linearFormat === 'f32-in-out' && d.format === undefined
+        ? { format: 'f32-in-out', kernel: this.own(tf.transpose(d.weight)), bias }
+        : { ...d, bias };
   }
 
   /** @param hidden [B, L, H] → [B, L, vocab] */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     return tf.tidy(() => dense(this.transform.call(x), this.decoder));
+  }
+
+  override dispose(): { refCountAfterDispose: number; numDisposedVariables: number } {
+    // The table itself belongs to the embeddings; free only what this head derived from it.
+    releaseDequantized(this.decoder);
+    return super.dispose();
   }
 }
 

@@ -126,13 +126,25 @@ export function buildModel(
     checkWeights(config, arch, weights, source);
     ws = weightSourceFromMap(weights, source, defaultLinearFormat(opts.weightFormat));
   }
-  switch (arch) {
-    case 'LxmertForPreTraining':
-      return new LxmertForPreTraining(config, ws);
-    case 'LxmertForQuestionAnswering':
-      return new LxmertForQuestionAnswering(config, ws);
-    case 'LxmertModel':
-      return new LxmertModel(config, ws);
+  const construct = (): AnyLxmertModel => {
+    switch (arch) {
+      case 'LxmertForPreTraining':
+        return new LxmertForPreTraining(config, ws);
+      case 'LxmertForQuestionAnswering':
+        return new LxmertForQuestionAnswering(config, ws);
+      case 'LxmertModel':
+        return new LxmertModel(config, ws);
+    }
+  };
+  // Built in a tf scope: if a weight turns out missing or malformed half-way, every tensor made
+  // so far is freed with the scope; on success the model's own tensors are kept.
+  tf.engine().startScope();
+  try {
+    const model = construct();
+    for (const t of model.deviceTensors()) tf.keep(t);
+    return model;
+  } finally {
+    tf.engine().endScope();
   }
 }
 

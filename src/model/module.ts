@@ -98,6 +98,12 @@ export abstract class LxmertModule extends tfl.layers.Layer {
     return data;
   }
 
+  /** Take ownership of a tensor derived from parameters (freed with the module). */
+  protected own<T extends tf.Tensor>(t: T): T {
+    this.owned.push(t);
+    return t;
+  }
+
   /** A float32 parameter at `<prefix>.<suffix>` (embeddings, LayerNorm, biases). */
   protected weight(suffix: string, shape: number[]): tf.Tensor {
     const t = tf.tensor(hostFloat32(this.host(suffix, shape), shape), shape, 'float32');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { selectBackend, type BackendPreference, type BackendSelection } from '../backend.js';
 import { WeightsError } from '../errors.js';
 import { buildModel } from '../model/index.js';
+import { gpuWeightFormat } from '../weights/manifest.js';
 import { loadDefaultTokenizer, loadTokenizer } from '../tokenizer/node.js';
 import { LxmertTokenizer } from '../tokenizer/tokenizer.js';
 import { loadCheckpoint, type Checkpoint } from '../weights/checkpoint.js';
@@ -90,7 +91,10 @@ export async function loadVqaPipeline(
   const tok = options.tokenizer
     ? { tokenizer: options.tokenizer, from: 'options.tokenizer' }
     : await pickTokenizer(modelDir, ckpt);
-  const model = buildModel(ckpt.config, ckpt.weights, ckpt.architecture, ckpt.source);
+  const model = buildModel(ckpt.config, ckpt.weights, ckpt.architecture, {
+    source: ckpt.source,
+    weightFormat: gpuWeightFormat(ckpt.manifest),
+  });
   let pipeline: VqaPipeline;
   try {
     if (!('answerScores' in model)) throw new WeightsError('the model has no answer head');

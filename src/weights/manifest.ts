@@ -170,3 +170,15 @@ export function parseManifest(json: unknown, where: string): LxmertManifest {
     fail('no tiedWeights object', where);
   return m;
 }
+
+/**
+ * How a converted model's Linear weights and embeddings should be stored on the GPU: as they
+ * were converted (float16 and int8 stay packed), float32 otherwise. For buildModel's
+ * `weightFormat`.
+ */
+export function gpuWeightFormat(
+  manifest: Pick<LxmertManifest, 'dtype'> | undefined,
+): 'f32' | 'f16' | 'int8' {
+  const dtype = manifest?.dtype;
+  return dtype === 'float16' ? 'f16' : dtype === 'int8' ? 'int8' : 'f32';
+}

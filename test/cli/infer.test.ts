@@ -136,6 +136,27 @@ describe('lxmert infer', () => {
     ).toMatch(/header length \d+ runs past the end of the file/);
   });
 
+  it('checks the output folder before any work, and writes nothing', () => {
+    const out = join(tmp, 'no-such-folder', 'out.safetensors');
+    const line = expectOneLineError(
+      lxmert([
+        'infer',
+        '--model',
+        model,
+        '--inputs',
+        goldens,
+        '--case',
+        'b1_nomask',
+        '--output',
+        out,
+      ]),
+    );
+    expect(line).toMatch(
+      /InputError: --output: expected a path in an existing folder, got .*is missing/,
+    );
+    expect(existsSync(join(tmp, 'no-such-folder'))).toBe(false);
+  });
+
   it('prints help', () => {
     const r = lxmert(['infer', '--help']);
     expect(r.code).toBe(0);

@@ -5,7 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHf, type LxmertConfig } from '../../src/config.js';
 import { InputError, WeightsError } from '../../src/errors.js';
-import { buildModel, type AnyLxmertModel, type LxmertInputs } from '../../src/model/index.js';
+import {
+  buildModel,
+  weightSourceFromMap,
+  type AnyLxmertModel,
+  type LxmertInputs,
+} from '../../src/model/index.js';
 import type { RawTensor } from '../../src/weights/raw_tensor.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { useBackend } from '../helpers/backends.js';
@@ -203,5 +208,29 @@ describe('weights that do not match the config', () => {
     expect(() => buildModel({ ...cfg, visualFeatDim: 2048 }, weights)).toThrow(
       /lxmert.encoder.visn_fc.visn_fc.weight \[64, 48\] \(config wants \[64, 2048\]\)/,
     );
+  });
+});
+
+describe('a build that fails half-way', () => {
+  it('frees every tensor it made', () => {
+    const before = tf.memory().numTensors;
+    const broken = new Map(weights);
+    broken.delete('cls.seq_relationship.bias'); // one of the last weights the build reads
+    const source = weightSourceFromMap(broken, 'broken.safetensors');
+    expect(() => buildModel(cfg, source, 'LxmertForPreTraining')).toThrow(
+      /missing tensor 'cls.seq_relationship.bias'/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a disposed model leaves nothing behind, MLM head and dequantized copies included', () => {
+    const before = tf.memory().numTensors;
+    const m = buildModel(cfg, weights);
+    const x = inputs();
+    const out = m.forward(x);
+    tf.dispose(Object.values(out));
+    tf.dispose(Object.values(x) as tf.Tensor[]);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
