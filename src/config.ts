@@ -53,6 +53,8 @@ export interface LxmertConfig {
   visualAttrLoss: boolean;
   visualFeatLoss: boolean;
   padTokenId: number | null;
+  /** HF `tie_word_embeddings` (default true): the MLM decoder is the word-embedding matrix. */
+  tieWordEmbeddings: boolean;
   /** `architectures` from config.json, e.g. `['LxmertForQuestionAnswering']`. */
   architectures: string[];
   /** Answer strings by label id, from config.json `id2label` when present. */
@@ -89,6 +91,7 @@ export const DEFAULT_CONFIG: Readonly<LxmertConfig> = Object.freeze({
   visualAttrLoss: true,
   visualFeatLoss: true,
   padTokenId: 0,
+  tieWordEmbeddings: true,
   architectures: [],
   id2label: null,
 });
@@ -126,6 +129,7 @@ const BOOL_FIELDS = [
   'visualObjLoss',
   'visualAttrLoss',
   'visualFeatLoss',
+  'tieWordEmbeddings',
 ] as const;
 
 function describe(v: unknown): string {

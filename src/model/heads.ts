@@ -78,6 +78,11 @@ export class LxmertLMPredictionHead extends LxmertModule {
     this.transform = this.child(
       new LxmertPredictionHeadTransform(cfg, `${prefix}.transform`, source),
     );
+    if (!cfg.tieWordEmbeddings) {
+      // tie_word_embeddings false: the decoder is its own [vocab, H] Linear
+      this.decoder = this.linearNamed('decoder.weight', 'bias', cfg.hiddenSize, cfg.vocabSize);
+      return;
+    }
     const bias = this.weight('bias', [cfg.vocabSize]) as tf.Tensor1D;
     const d = wordEmbeddings;
     // The tf-op path (wasm/cpu) multiplies by a transposed copy ([H, vocab]): matMul with

@@ -10,7 +10,12 @@ import type { ForwardOptions, LxmertInputs } from './inputs.js';
 import { LxmertModel, type LxmertOutputs } from './lxmert_model.js';
 import type { HostWeightData, WeightSource } from './module.js';
 import type { StorageFormat } from '../../kernels/weights.js';
-import { architectureOf, type LxmertArchitecture } from './weight_names.js';
+import {
+  architectureOf,
+  TIED_WEIGHTS,
+  tiedWeights,
+  type LxmertArchitecture,
+} from './weight_names.js';
 
 export { LxmertModel, LxmertForPreTraining, LxmertForQuestionAnswering };
 export type {
@@ -22,7 +27,7 @@ export type {
   LxmertArchitecture,
 };
 export { validateInputs, extendedMask, MASK_MIN } from './inputs.js';
-export { expectedWeights, architectureOf, TIED_WEIGHTS } from './weight_names.js';
+export { expectedWeights, architectureOf, TIED_WEIGHTS, tiedWeights } from './weight_names.js';
 
 /** Any of the three HF classes. */
 export type AnyLxmertModel = LxmertModel | LxmertForPreTraining | LxmertForQuestionAnswering;
@@ -37,11 +42,12 @@ export function weightSourceFromMap(
   weights: ReadonlyMap<string, RawTensor>,
   source = 'weights',
   linearFormat: StorageFormat = defaultLinearFormat(),
+  tied: Readonly<Record<string, string>> = TIED_WEIGHTS,
 ): WeightSource {
   return {
     linearFormat,
     get(name, shape) {
-      const raw = getWeight(weights, name);
+      const raw = getWeight(weights, name, tied);
       if (!raw) throw new WeightsError(`missing tensor '${name}' ${formatShape(shape)}`, source);
       const same = raw.shape.length === shape.length && raw.shape.every((d, i) => d === shape[i]);
       if (!same) {
@@ -124,7 +130,12 @@ export function buildModel(
     ws = weights;
   } else {
     checkWeights(config, arch, weights, source);
-    ws = weightSourceFromMap(weights, source, defaultLinearFormat(opts.weightFormat));
+    ws = weightSourceFromMap(
+      weights,
+      source,
+      defaultLinearFormat(opts.weightFormat),
+      tiedWeights(config),
+    );
   }
   const construct = (): AnyLxmertModel => {
     switch (arch) {

@@ -116,6 +116,23 @@ export abstract class LxmertModule extends tfl.layers.Layer {
     return this.linearConcat([name], inDim, outDim);
   }
 
+  /** A Linear whose weight and bias live under other names (HF's MLM decoder + its bias). */
+  protected linearNamed(
+    weight: string,
+    bias: string,
+    inDim: number,
+    outDim: number,
+  ): LinearWeights {
+    const host: HostLinear = {
+      shape: [outDim, inDim],
+      weight: this.host(weight, [outDim, inDim]),
+      bias: hostFloat32(this.host(bias, [outDim]), [outDim]),
+    };
+    const lw = makeLinearWeights(host, this.source.linearFormat);
+    this.linears.push(lw);
+    return lw;
+  }
+
   /**
    * Several Linear layers of the same input side by side, e.g. query, key and value as one
    * [3H, H] projection: their rows concatenated on the host, so one dense computes all three.

@@ -18,6 +18,13 @@ export const TIED_WEIGHTS: Readonly<Record<string, string>> = {
   'cls.predictions.decoder.weight': 'lxmert.embeddings.word_embeddings.weight',
 };
 
+/** The tied pairs of a config: TIED_WEIGHTS, or none when `tie_word_embeddings` is false. */
+export function tiedWeights(
+  cfg: Pick<LxmertConfig, 'tieWordEmbeddings'>,
+): Readonly<Record<string, string>> {
+  return cfg.tieWordEmbeddings ? TIED_WEIGHTS : {};
+}
+
 function linear(out: WeightSpec[], prefix: string, inDim: number, outDim: number): void {
   out.push({ name: `${prefix}.weight`, shape: [outDim, inDim] });
   out.push({ name: `${prefix}.bias`, shape: [outDim] });

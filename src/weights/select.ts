@@ -5,7 +5,7 @@
  */
 import type { LxmertConfig } from '../config.js';
 import { WeightsError, formatShape } from '../errors.js';
-import { expectedWeights, TIED_WEIGHTS, type LxmertArchitecture } from '../model/weight_names.js';
+import { expectedWeights, tiedWeights, type LxmertArchitecture } from '../model/weight_names.js';
 import type { StDtype } from './raw_tensor.js';
 import { checkWeights } from './validate.js';
 
@@ -58,7 +58,7 @@ export function selectWeights<T extends { dtype: StDtype; shape: number[] }>(
   const tied: Record<string, string> = {};
   const weights: Selected<T>[] = [];
   for (const s of specs) {
-    const twin = TIED_WEIGHTS[s.name];
+    const twin = tiedWeights(cfg)[s.name];
     if (twin && names.has(twin)) {
       tied[s.name] = twin;
       continue;

@@ -1,7 +1,12 @@
 /** Check a weight map against what a model class needs: one error listing every problem. */
 import type { LxmertConfig } from '../config.js';
 import { WeightsError, formatShape } from '../errors.js';
-import { expectedWeights, TIED_WEIGHTS, type LxmertArchitecture } from '../model/weight_names.js';
+import {
+  expectedWeights,
+  TIED_WEIGHTS,
+  tiedWeights,
+  type LxmertArchitecture,
+} from '../model/weight_names.js';
 import type { RawTensor } from './raw_tensor.js';
 
 /** Something with a shape, a host RawTensor or a manifest entry. */
@@ -24,7 +29,8 @@ export function checkWeights(
   for (const spec of expectedWeights(cfg, arch)) {
     const t = weights.get(spec.name);
     if (!t) {
-      if (TIED_WEIGHTS[spec.name] && weights.has(TIED_WEIGHTS[spec.name])) continue;
+      const twin = tiedWeights(cfg)[spec.name];
+      if (twin && weights.has(twin)) continue;
       missing.push(spec.name);
       continue;
     }
@@ -43,10 +49,11 @@ export function checkWeights(
   }
 }
 
-/** Resolve a tensor by HF name, following tied-weight aliases. */
+/** Resolve a tensor by HF name, following the config's tied-weight aliases. */
 export function getWeight(
   weights: ReadonlyMap<string, RawTensor>,
   name: string,
+  tied: Readonly<Record<string, string>> = TIED_WEIGHTS,
 ): RawTensor | undefined {
-  return weights.get(name) ?? (TIED_WEIGHTS[name] ? weights.get(TIED_WEIGHTS[name]) : undefined);
+  return weights.get(name) ?? (tied[name] ? weights.get(tied[name]) : undefined);
 }
