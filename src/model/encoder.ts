@@ -44,6 +44,31 @@ export class LxmertEncoder extends LxmertModule {
   }
 
   /**
+   * The language output alone ([B, L, H]), skipping the vision stream of the last cross layer,
+   * which only the vision output and the visual heads read: the VQA path's encoder.
+   */
+  forwardLang(
+    lang: tf.Tensor3D,
+    langMask: tf.Tensor2D | null,
+    feats: tf.Tensor3D,
+    pos: tf.Tensor3D,
+    visnMask: tf.Tensor2D | null,
+  ): tf.Tensor3D {
+    return tf.tidy(() => {
+      let visn = this.visnFc.call([feats, pos]);
+      for (const layer of this.layer) lang = layer.forward(lang, langMask).output;
+      for (const layer of this.rLayers) visn = layer.forward(visn, visnMask).output;
+      const last = this.xLayers.length - 1;
+      for (let i = 0; i < last; i++) {
+        const r = this.xLayers[i].forward(lang, langMask, visn, visnMask);
+        lang = r.lang;
+        visn = r.visn;
+      }
+      return last >= 0 ? this.xLayers[last].forwardLang(lang, langMask, visn, visnMask) : lang;
+    });
+  }
+
+  /**
    * @param lang [B, L, H] embedding output; @param langMask [B, L] additive or null
    * @param feats [B, V, F]; @param pos [B, V, P]; @param visnMask [B, V] additive or null
    * @param keep keep every hidden state (true) or only the final ones (false)

@@ -83,7 +83,7 @@ export class LxmertForPreTraining extends LxmertModule {
       throw new LxmertError(
         'this LxmertForPreTraining has no answer head (config.task_qa is false)',
       );
-    return tf.tidy(() => head.call(this.lxmert.forward(inputs, opts).pooled_output));
+    return tf.tidy(() => head.call(this.lxmert.pooledOutput(inputs, opts)));
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {

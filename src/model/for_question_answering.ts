@@ -34,7 +34,7 @@ export class LxmertForQuestionAnswering extends LxmertModule {
 
   /** The VQA path alone: encoders, pooler, answer head → [B, num_qa_labels]. */
   answerScores(inputs: LxmertInputs, opts: ForwardOptions = {}): tf.Tensor2D {
-    return tf.tidy(() => this.answerHead.call(this.lxmert.forward(inputs, opts).pooled_output));
+    return tf.tidy(() => this.answerHead.call(this.lxmert.pooledOutput(inputs, opts)));
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

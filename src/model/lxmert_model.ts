@@ -80,6 +80,29 @@ export class LxmertModel extends LxmertModule {
     });
   }
 
+  /**
+   * pooled_output alone ([B, H]) by the shortest path: the last cross layer's vision stream is
+   * skipped (nothing it computes reaches the pooler). What answerScores runs.
+   */
+  pooledOutput(inputs: LxmertInputs, opts: Pick<ForwardOptions, 'validate'> = {}): tf.Tensor2D {
+    validateInputs(this.config, inputs, opts.validate ?? true);
+    return tf.tidy(() => {
+      const ids = inputs.inputIds;
+      const tokenTypes = inputs.tokenTypeIds ?? tf.zerosLike(ids);
+      const langMask = inputs.attentionMask ? extendedMask(inputs.attentionMask) : null;
+      const visnMask = inputs.visualAttentionMask ? extendedMask(inputs.visualAttentionMask) : null;
+      const emb = this.embeddings.call([ids, tokenTypes]);
+      const lang = this.encoder.forwardLang(
+        emb,
+        langMask,
+        inputs.visualFeats,
+        inputs.visualPos,
+        visnMask,
+      );
+      return this.pooler.call(lang);
+    });
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     const [inputIds, visualFeats, visualPos] = inputs as tf.Tensor[];
     const out = this.forward({

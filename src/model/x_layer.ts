@@ -66,6 +66,23 @@ export class LxmertXLayer extends LxmertModule {
     });
   }
 
+  /**
+   * The language stream alone, for a last layer whose vision output nobody reads (the VQA path:
+   * the pooler reads language token 0). Same math as forward()'s `lang`.
+   */
+  forwardLang(
+    lang: tf.Tensor3D,
+    langMask: tf.Tensor2D | null,
+    visn: tf.Tensor3D,
+    visnMask: tf.Tensor2D | null,
+  ): tf.Tensor3D {
+    return tf.tidy(() => {
+      const l2v = this.visualAttention.forward(lang, visn, visnMask);
+      const langAtt = this.langSelfAtt.forward(l2v.output, langMask).output;
+      return this.langOutput.call([this.langInter.call(langAtt), langAtt]);
+    });
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     const [lang, langMask, visn, visnMask] = inputs as tf.Tensor[];
     const r = this.forward(

@@ -42,5 +42,27 @@ for (const backend of ['cpu', 'wasm'] as const) {
         expect(failures).toEqual([]);
       },
     );
+
+    it.each(g.cases.map((c) => [c.name, c] as const))(
+      '%s: the VQA path (answerScores) gives question_answering_score',
+      async (_, c) => {
+        if (!('answerScores' in model)) return;
+        const inputs = caseInputs(g, c);
+        const before = tf.memory().numTensors;
+        const scores = model.answerScores(inputs);
+        const qa = c.outputs.find((o) => o.name === 'question_answering_score')!;
+        const failures = await compareOutputs(
+          { ...g, cases: [] },
+          { ...c, outputs: [qa] },
+          {
+            question_answering_score: scores,
+          },
+        );
+        scores.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+        disposeInputs(inputs);
+        expect(failures).toEqual([]);
+      },
+    );
   });
 }
