@@ -38,19 +38,30 @@ export function required(values: Record<string, unknown>, name: string, command:
   return v;
 }
 
+/** An integer option ≥ `min` with a default; anything else is a UsageError naming it. */
+function intOption(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  min: 0 | 1,
+): number {
+  const v = values[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
+    const what = min === 1 ? 'a positive integer' : 'a non-negative integer';
+    throw new UsageError(`--${name}: expected ${what}, got '${String(v)}'`);
+  }
+  return n;
+}
+
 /** A positive integer option with a default. */
 export function positiveInt(
   values: Record<string, unknown>,
   name: string,
   fallback: number,
 ): number {
-  const v = values[name];
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) {
-    throw new UsageError(`--${name}: expected a positive integer, got '${String(v)}'`);
-  }
-  return n;
+  return intOption(values, name, fallback, 1);
 }
 
 /** A non-negative integer option with a default. */
@@ -59,10 +70,5 @@ export function nonNegativeInt(
   name: string,
   fallback: number,
 ): number {
-  const v = values[name];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
-    throw new UsageError(`--${name}: expected a non-negative integer, got '${String(v)}'`);
-  }
-  return Number(v);
+  return intOption(values, name, fallback, 0);
 }

@@ -32,16 +32,26 @@ export class LxmertModel extends LxmertModule {
     this.pooler = this.child(new LxmertPooler(config, `${p}pooler`, source));
   }
 
+  /** Text embeddings [B, L, H] and the additive key masks (call inside a tidy). */
+  private embed(inputs: LxmertInputs): {
+    emb: tf.Tensor3D;
+    langMask: tf.Tensor2D | null;
+    visnMask: tf.Tensor2D | null;
+  } {
+    const tokenTypes = inputs.tokenTypeIds ?? tf.zerosLike(inputs.inputIds);
+    return {
+      emb: this.embeddings.call([inputs.inputIds, tokenTypes]),
+      // An absent text mask is all ones: its additive form is all zeros, so it is skipped.
+      langMask: inputs.attentionMask ? extendedMask(inputs.attentionMask) : null,
+      visnMask: inputs.visualAttentionMask ? extendedMask(inputs.visualAttentionMask) : null,
+    };
+  }
+
   /** Run the model. The caller owns (and must dispose) every returned tensor. */
   forward(inputs: LxmertInputs, opts: ForwardOptions = {}): LxmertOutputs {
     validateInputs(this.config, inputs, opts.validate ?? true);
     return tf.tidy(() => {
-      const ids = inputs.inputIds;
-      const tokenTypes = inputs.tokenTypeIds ?? tf.zerosLike(ids);
-      // An absent text mask is all ones: its additive form is all zeros, so it is skipped.
-      const langMask = inputs.attentionMask ? extendedMask(inputs.attentionMask) : null;
-      const visnMask = inputs.visualAttentionMask ? extendedMask(inputs.visualAttentionMask) : null;
-      const emb = this.embeddings.call([ids, tokenTypes]); // [B, L, H]
+      const { emb, langMask, visnMask } = this.embed(inputs);
       const withProbs = opts.outputAttentions ?? false;
       const keep = opts.outputHiddenStates ?? false;
       const enc = this.encoder.forward(
@@ -87,11 +97,7 @@ export class LxmertModel extends LxmertModule {
   pooledOutput(inputs: LxmertInputs, opts: Pick<ForwardOptions, 'validate'> = {}): tf.Tensor2D {
     validateInputs(this.config, inputs, opts.validate ?? true);
     return tf.tidy(() => {
-      const ids = inputs.inputIds;
-      const tokenTypes = inputs.tokenTypeIds ?? tf.zerosLike(ids);
-      const langMask = inputs.attentionMask ? extendedMask(inputs.attentionMask) : null;
-      const visnMask = inputs.visualAttentionMask ? extendedMask(inputs.visualAttentionMask) : null;
-      const emb = this.embeddings.call([ids, tokenTypes]);
+      const { emb, langMask, visnMask } = this.embed(inputs);
       const lang = this.encoder.forwardLang(
         emb,
         langMask,

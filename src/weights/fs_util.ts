@@ -1,7 +1,8 @@
 /** Node: small file-system helpers of the weights code. */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { WeightsError } from '../errors.js';
 
 /** sha256 (hex) of a file, streamed in 1 MiB chunks. */
 export async function sha256File(path: string): Promise<string> {
@@ -32,5 +33,17 @@ export async function kindOf(path: string): Promise<'dir' | 'file' | 'other' | u
     return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
   } catch {
     return undefined;
+  }
+}
+
+/** Open a file for reading; failure is a WeightsError naming the file and the OS code. */
+export async function openForRead(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (e) {
+    throw new WeightsError(
+      `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      path,
+    );
   }
 }

@@ -3,24 +3,15 @@
  * URLs go to loadConverted's fetch path.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { WeightsError } from '../errors.js';
+import { openForRead } from './fs_util.js';
 import { loadConverted, type ConvertedModel, type FileReader, type LoadOptions } from './loader.js';
 
 /** Reads files of `dir`, reporting progress every 4 MiB. */
 export function fsReader(dir: string): FileReader {
   return async (path, onBytes) => {
     const full = join(dir, path);
-    let fh;
-    try {
-      fh = await open(full, 'r');
-    } catch (e) {
-      throw new WeightsError(
-        `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-        full,
-      );
-    }
+    const fh = await openForRead(full);
     try {
       const size = (await fh.stat()).size;
       const out = new Uint8Array(size);

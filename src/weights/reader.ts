@@ -3,9 +3,10 @@
  * format. Looked for in transformers' order of preference: `model.safetensors`,
  * `model.safetensors.index.json`, `pytorch_model.bin`, `pytorch_model.bin.index.json`.
  */
-import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WeightsError } from '../errors.js';
+import { openForRead } from './fs_util.js';
 import { parseSafetensorsHeader } from './safetensors.js';
 import type { TensorEntry, WeightsFile, WeightsFormat } from './tensor_source.js';
 import { openTorchBin } from './torch_bin.js';
@@ -21,15 +22,7 @@ export const WEIGHT_FILES = [
 
 /** Open one safetensors file: header parsed and checked, tensors read on demand. */
 export async function openSafetensors(path: string): Promise<WeightsFile> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw new WeightsError(
-      `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      path,
-    );
-  }
+  const fh = await openForRead(path);
   try {
     const size = (await fh.stat()).size;
     if (size < 8) parseSafetensorsHeader(new Uint8Array(size), size, path); // throws

@@ -11,8 +11,9 @@
  * the list of storage keys — then, for each key in that order, a little-endian int64 element
  * count and the storage's raw bytes. The pre-0.4 tar layout is refused with a message.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { WeightsError, formatShape } from '../errors.js';
+import { openForRead } from './fs_util.js';
 import { PickleTruncatedError, PyDict, PyTuple, unpickle, type PyValue } from './pickle.js';
 import { DTYPE_SIZE, type StDtype } from './raw_tensor.js';
 import type { TensorEntry, WeightsFile } from './tensor_source.js';
@@ -294,15 +295,7 @@ async function openLegacy(fh: FileHandle, size: number, path: string): Promise<W
 
 /** Open a `.bin` checkpoint for streaming reads. Closes the file on any error. */
 export async function openTorchBin(path: string): Promise<WeightsFile> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw new WeightsError(
-      `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      path,
-    );
-  }
+  const fh = await openForRead(path);
   try {
     const size = (await fh.stat()).size;
     if (size === 0) throw new WeightsError('empty file', path);
