@@ -40,8 +40,8 @@ export {
   writeSafetensors,
   parseSafetensorsHeader,
 } from './weights/safetensors.js';
-export type { RawTensor, StDtype } from './weights/raw_tensor.js';
-export { toFloat32, toInt32 } from './weights/raw_tensor.js';
+export type { RawTensor, StDtype } from './codec/raw_tensor.js';
+export { toFloat32, toInt32 } from './codec/raw_tensor.js';
 export { VqaPipeline, DEFAULT_MAX_LENGTH, DEFAULT_TOP_K } from './pipeline/vqa.js';
 export type {
   VqaModel,

@@ -18,7 +18,7 @@ import {
   type AttentionAttrs,
   type DenseAttrs,
 } from '../names.js';
-import { unpackWeights } from '../weights.js';
+import { unpackWords } from '../../src/codec/gpu_words.js';
 import { attentionFallback } from './attention.js';
 import { denseFallback } from './dense.js';
 import { addLayerNormFallback } from './layer_norm.js';
@@ -65,7 +65,7 @@ const denseTf: KernelFunc = ({ inputs, attrs, backend }) => {
       const words = kb.readSync(weight.dataId) as Int32Array;
       const s = scales ? (kb.readSync(scales.dataId) as Float32Array) : undefined;
       const out = weight.shape[0];
-      w = tf.tensor2d(unpackWeights(a.format, words, out, a.inFeatures, s), [out, a.inFeatures]);
+      w = tf.tensor2d(unpackWords(a.format, words, out, a.inFeatures, s), [out, a.inFeatures]);
     }
     return denseFallback(
       asTensor(x),
@@ -104,7 +104,7 @@ const gatherRowsTf: KernelFunc = ({ inputs, attrs, backend }) => {
       const words = kb.readSync(table.dataId) as Int32Array;
       const s = scales ? (kb.readSync(scales.dataId) as Float32Array) : undefined;
       const rows = table.shape[0];
-      t = tf.tensor2d(unpackWeights(a.format, words, rows, a.width, s), [rows, a.width]);
+      t = tf.tensor2d(unpackWords(a.format, words, rows, a.width, s), [rows, a.width]);
     }
     return tf.gather(t, asTensor(ids));
   });

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InputError, WeightsError } from '../errors.js';
 import { buildModel, forwardAll } from '../model/index.js';
 import { loadCheckpoint } from '../weights/checkpoint.js';
-import { fromFloat32, type RawTensor } from '../weights/raw_tensor.js';
+import { fromFloat32, type RawTensor } from '../codec/raw_tensor.js';
 import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
 import { parseOptions, required } from './args.js';
 import { writeFileAtomic } from './atomic_write.js';

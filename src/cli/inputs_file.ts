@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors.js';
 import type { LxmertInputs } from '../model/index.js';
-import { toFloat32, toInt32, type RawTensor } from '../weights/raw_tensor.js';
+import { toFloat32, toInt32, type RawTensor } from '../codec/raw_tensor.js';
 
 /** HF forward argument name → LxmertInputs key; ids are int32, the rest float32. */
 const ARGS: Record<string, { key: keyof LxmertInputs; int: boolean }> = {

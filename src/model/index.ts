@@ -1,8 +1,9 @@
 /** Build an LXMERT model of the right class from a config and its weights. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LxmertConfig } from '../config.js';
+import { hostValues } from '../codec/host_values.js';
+import type { RawTensor } from '../codec/raw_tensor.js';
 import { WeightsError, formatShape } from '../errors.js';
-import { toFloat32, type RawTensor } from '../weights/raw_tensor.js';
 import { checkWeights, getWeight } from '../weights/validate.js';
 import { LxmertForPreTraining } from './for_pretraining.js';
 import { LxmertForQuestionAnswering } from './for_question_answering.js';
@@ -37,7 +38,10 @@ export function defaultLinearFormat(preferred: 'f32' | 'f16' | 'int8' = 'f32'): 
   return tf.getBackend() === 'webgpu' ? preferred : 'f32-in-out';
 }
 
-/** Weights by HF name from host tensors (float32 or float16 kept as they are, others widened). */
+/**
+ * Weights by HF name from host tensors: float32, float16 and per-row int8 handed on as stored
+ * (packed formats reach the GPU kernels without a float32 detour), other dtypes widened.
+ */
 export function weightSourceFromMap(
   weights: ReadonlyMap<string, RawTensor>,
   source = 'weights',
@@ -56,12 +60,7 @@ export function weightSourceFromMap(
           source,
         );
       }
-      if (raw.dtype === 'F16') {
-        const bits = new Uint16Array(raw.bytes.byteLength / 2);
-        new Uint8Array(bits.buffer).set(raw.bytes);
-        return { f16: bits };
-      }
-      return toFloat32(raw, name);
+      return hostValues(raw, name);
     },
   };
 }

@@ -20,12 +20,11 @@ import {
   type HostLinear,
   type StorageFormat,
 } from '../../kernels/weights.js';
+import { concatRows, hostFloat32, hostValueCount, type HostValues } from '../codec/host_values.js';
 import { WeightsError, formatShape } from '../errors.js';
-import { f16ToF32 } from '../weights/raw_tensor.js';
 
 /** A weight's values on the host, row-major: float32, float16 bits, or per-row int8. */
-export type HostWeightData =
-  Float32Array | { f16: Uint16Array } | { int8: Int8Array; scales: Float32Array };
+export type HostWeightData = HostValues;
 
 /** Where a model's parameters come from. */
 export interface WeightSource {
@@ -43,16 +42,6 @@ export interface LayerNormWeights {
 
 /** LXMERT's LayerNorm epsilon: HF hard-codes 1e-12 (config.layer_norm_eps is not read). */
 export const LN_EPS = 1e-12;
-
-/** Float32 values of any host weight (float16 widened, int8 dequantized per row). */
-export function hostFloat32(data: HostWeightData, shape: readonly number[]): Float32Array {
-  if (data instanceof Float32Array) return data;
-  if ('f16' in data) return Float32Array.from(data.f16, f16ToF32);
-  const cols = shape[shape.length - 1];
-  const out = new Float32Array(data.int8.length);
-  for (let i = 0; i < out.length; i++) out[i] = data.int8[i] * data.scales[Math.floor(i / cols)];
-  return out;
-}
 
 let counter = 0;
 
@@ -86,12 +75,7 @@ export abstract class LxmertModule extends tfl.layers.Layer {
   private host(suffix: string, shape: number[]): HostWeightData {
     const name = this.hfName(suffix);
     const data = this.source.get(name, shape);
-    const n =
-      data instanceof Float32Array
-        ? data.length
-        : 'f16' in data
-          ? data.f16.length
-          : data.int8.length;
+    const n = hostValueCount(data);
     if (n !== shape.reduce((a, b) => a * b, 1)) {
       throw new WeightsError(`has ${n} values, the config wants ${formatShape(shape)}`, name);
     }
@@ -106,7 +90,7 @@ export abstract class LxmertModule extends tfl.layers.Layer {
 
   /** A float32 parameter at `<prefix>.<suffix>` (embeddings, LayerNorm, biases). */
   protected weight(suffix: string, shape: number[]): tf.Tensor {
-    const t = tf.tensor(hostFloat32(this.host(suffix, shape), shape), shape, 'float32');
+    const t = tf.tensor(hostFloat32(this.host(suffix, shape)), shape, 'float32');
     this.owned.push(t);
     return t;
   }
@@ -126,7 +110,7 @@ export abstract class LxmertModule extends tfl.layers.Layer {
     const host: HostLinear = {
       shape: [outDim, inDim],
       weight: this.host(weight, [outDim, inDim]),
-      bias: hostFloat32(this.host(bias, [outDim]), [outDim]),
+      bias: hostFloat32(this.host(bias, [outDim])),
     };
     const lw = makeLinearWeights(host, this.source.linearFormat);
     this.linears.push(lw);
@@ -138,24 +122,13 @@ export abstract class LxmertModule extends tfl.layers.Layer {
    * [3H, H] projection: their rows concatenated on the host, so one dense computes all three.
    */
   protected linearConcat(names: string[], inDim: number, outDim: number): LinearWeights {
-    let host: HostLinear;
-    if (names.length === 1) {
-      const w = this.host(`${names[0]}.weight`, [outDim, inDim]);
-      const b = hostFloat32(this.host(`${names[0]}.bias`, [outDim]), [outDim]);
-      host = { shape: [outDim, inDim], weight: w, bias: b };
-    } else {
-      const rows = outDim * names.length;
-      const weight = new Float32Array(rows * inDim);
-      const bias = new Float32Array(rows);
-      names.forEach((n, i) => {
-        weight.set(
-          hostFloat32(this.host(`${n}.weight`, [outDim, inDim]), [outDim, inDim]),
-          i * outDim * inDim,
-        );
-        bias.set(hostFloat32(this.host(`${n}.bias`, [outDim]), [outDim]), i * outDim);
-      });
-      host = { shape: [rows, inDim], weight, bias };
-    }
+    const weights = names.map((n) => this.host(`${n}.weight`, [outDim, inDim]));
+    const biases = names.map((n) => hostFloat32(this.host(`${n}.bias`, [outDim])));
+    const host: HostLinear = {
+      shape: [outDim * names.length, inDim],
+      weight: concatRows(weights), // float16/int8 stay packed
+      bias: hostFloat32(concatRows(biases)),
+    };
     const lw = makeLinearWeights(host, this.source.linearFormat);
     this.linears.push(lw);
     return lw;

@@ -15,7 +15,7 @@ import { resolveLabels } from './labels.js';
 import { loadConvertedDir } from './loader_node.js';
 import { MANIFEST_FILE, type LxmertManifest } from './manifest.js';
 import type { ProgressCallback } from './progress.js';
-import { fromFloat32, toFloat32, type RawTensor } from './raw_tensor.js';
+import { fromFloat32, toFloat32, type RawTensor } from '../codec/raw_tensor.js';
 import { openWeights } from './reader.js';
 import { hasQaHead, selectWeights } from './select.js';
 

@@ -29,11 +29,16 @@ import {
   type OutputDtype,
 } from './manifest.js';
 import type { ProgressCallback } from './progress.js';
-import { encodeFloat16, quantizeInt8, quantizesToInt8 } from './quantize.js';
-import { toFloat32 } from './raw_tensor.js';
+import { encodeWeight } from '../codec/encoding.js';
+import { toFloat32 } from '../codec/raw_tensor.js';
 import { openWeights } from './reader.js';
 import { hasQaHead, selectWeights } from './select.js';
 import { ShardWriter } from './shard_writer.js';
+
+/** Which tensors the int8 mode quantizes: every rank-2 `*.weight` (Linear and embeddings). */
+export function quantizesToInt8(name: string, shape: readonly number[]): boolean {
+  return shape.length === 2 && name.endsWith('.weight') && shape[0] > 0 && shape[1] > 0;
+}
 
 export const DEFAULT_SHARD_SIZE = 4 * 1024 * 1024;
 export const CONVERTER_VERSION = '0.1.0';
@@ -152,9 +157,7 @@ export async function convertCheckpoint(
         continue;
       }
       const f32 = toFloat32({ dtype: entry.dtype, shape: entry.shape, bytes }, name);
-      if (!q) await writer.write(new Uint8Array(f32.buffer));
-      else if (q.dtype === 'float16') await writer.write(encodeFloat16(f32));
-      else await writer.write(quantizeInt8(f32, entry.shape[0], f32.length / entry.shape[0]));
+      await writer.write(encodeWeight(q?.dtype ?? 'float32', f32, entry.shape));
     }
     const shards = await writer.finish();
 

@@ -1,7 +1,8 @@
 /**
  * Load a converted model (`model.json` + shards) over HTTP with fetch, or through any file
  * reader (loader_node.ts passes the file system's). Every file's byte count and sha256 are
- * checked against the manifest; weights come back dequantized to float32 by HF name.
+ * checked against the manifest; weights come back by HF name as stored (float32, float16, or int8
+ * with per-row scales), so packed weights reach the GPU kernels without a float32 detour.
  * Browser-safe: no node: imports (sha256 via crypto.subtle, which browsers offer only in
  * secure contexts: https or localhost).
  */
@@ -17,14 +18,17 @@ import {
   type ManifestWeight,
 } from './manifest.js';
 import type { ProgressCallback } from './progress.js';
-import { decodeFloat16, dequantizeInt8 } from './quantize.js';
-import { fromFloat32, type RawTensor } from './raw_tensor.js';
+import { decodeWeight, type WeightEncoding } from '../codec/encoding.js';
+import type { RawTensor } from '../codec/raw_tensor.js';
 import { checkWeights } from './validate.js';
 
 export interface ConvertedModel {
   config: LxmertConfig;
   architecture: LxmertArchitecture;
-  /** HF names → float32 tensors; tied names map to the same tensor as their twin. */
+  /**
+   * HF names → host tensors as stored: 'F32', 'F16', or 'I8' with per-row `scales` (`toFloat32`
+   * widens any of them); tied names map to the same tensor as their twin.
+   */
   weights: Map<string, RawTensor>;
   /** Answer strings by QA label id, when the model has them. */
   labels?: string[];
@@ -91,21 +95,8 @@ export function fetchReader(base: URL, fetchFn: typeof fetch): FileReader {
 }
 
 function decode(w: ManifestWeight, bytes: Uint8Array): RawTensor {
-  const q = w.quantization;
-  if (!q) {
-    const f = new Float32Array(bytes.byteLength / 4);
-    new Uint8Array(f.buffer).set(bytes);
-    return fromFloat32(f, w.shape);
-  }
-  if (q.dtype === 'float16') return fromFloat32(decodeFloat16(bytes), w.shape);
-  return fromFloat32(
-    dequantizeInt8(
-      bytes,
-      w.shape[0],
-      w.shape.slice(1).reduce((a, b) => a * b, 1),
-    ),
-    w.shape,
-  );
+  const encoding: WeightEncoding = w.quantization?.dtype ?? 'float32';
+  return decodeWeight(encoding, bytes, w.shape, w.name);
 }
 
 /**

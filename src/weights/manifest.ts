@@ -6,8 +6,7 @@
  */
 import { WeightsError } from '../errors.js';
 import type { LxmertArchitecture } from '../model/weight_names.js';
-import { numel } from './raw_tensor.js';
-import { int8ByteLength } from './quantize.js';
+import { encodedByteLength } from '../codec/encoding.js';
 
 export const MANIFEST_FORMAT = 'lxmert-web';
 export const MANIFEST_VERSION = 1;
@@ -19,7 +18,7 @@ export type OutputDtype = (typeof OUTPUT_DTYPES)[number];
 /**
  * How a weight is stored. `float16` is tf.js's own; `int8` is ours (tf.js has only per-tensor
  * uint8/uint16 affine quantization): `scaleBytes` float32 scales (one per row of axis 0) then
- * the int8 values, see quantize.ts.
+ * the int8 values, see src/codec/int8.ts.
  */
 export type Quantization =
   | { dtype: 'float16' }
@@ -80,10 +79,7 @@ export interface LxmertManifest {
 
 /** Bytes a weight takes in the shards. */
 export function weightByteLength(w: ManifestWeight): number {
-  const n = numel(w.shape);
-  if (!w.quantization) return n * 4;
-  if (w.quantization.dtype === 'float16') return n * 2;
-  return int8ByteLength(w.shape[0], n / w.shape[0]);
+  return encodedByteLength(w.quantization?.dtype ?? 'float32', w.shape);
 }
 
 const PLAIN = /^[\w][\w.-]*$/;

@@ -7,7 +7,7 @@
  * file: known dtype, integer shape, byte count = numel × dtype size, in range, no overlaps.
  */
 import { WeightsError, formatShape } from '../errors.js';
-import { DTYPE_SIZE, isStDtype, numel, type RawTensor, type StDtype } from './raw_tensor.js';
+import { DTYPE_SIZE, isStDtype, numel, type RawTensor, type StDtype } from '../codec/raw_tensor.js';
 
 /** A header entry, checked; offsets are absolute within the file. */
 export interface SafetensorsEntry {

@@ -2,7 +2,7 @@
  * A checkpoint opened for streaming: tensor descriptions up front, bytes read one tensor at a
  * time on demand. Implemented for safetensors, PyTorch zip and legacy files (Node readers).
  */
-import type { StDtype } from './raw_tensor.js';
+import type { StDtype } from '../codec/raw_tensor.js';
 
 export type WeightsFormat = 'safetensors' | 'pytorch-zip' | 'pytorch-legacy';
 

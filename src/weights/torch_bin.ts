@@ -15,7 +15,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { WeightsError, formatShape } from '../errors.js';
 import { openForRead } from './fs_util.js';
 import { PickleTruncatedError, PyDict, PyTuple, unpickle, type PyValue } from './pickle.js';
-import { DTYPE_SIZE, type StDtype } from './raw_tensor.js';
+import { DTYPE_SIZE, type StDtype } from '../codec/raw_tensor.js';
 import type { TensorEntry, WeightsFile } from './tensor_source.js';
 import {
   gatherStrided,

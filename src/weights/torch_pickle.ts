@@ -10,7 +10,7 @@
  * WeightsError that names it. Browser-safe.
  */
 import { WeightsError, formatShape } from '../errors.js';
-import { DTYPE_SIZE, numel, type StDtype } from './raw_tensor.js';
+import { DTYPE_SIZE, numel, type StDtype } from '../codec/raw_tensor.js';
 import { PyDict, PyGlobal, PyTuple, unpickle, type PyOpaque, type PyValue } from './pickle.js';
 
 /** A storage as the pickle references it; bytes live elsewhere (zip entry or legacy blob). */

@@ -5,7 +5,7 @@
  * `scripts/make-random-checkpoint.mjs`; `torch.load` reads the result.
  */
 import { WeightsError } from '../errors.js';
-import type { RawTensor, StDtype } from './raw_tensor.js';
+import type { RawTensor, StDtype } from '../codec/raw_tensor.js';
 import { ZipWriter } from './zip_writer.js';
 
 const STORAGE_NAMES: Partial<Record<StDtype, string>> = {

@@ -7,7 +7,7 @@ import {
   tiedWeights,
   type LxmertArchitecture,
 } from '../model/weight_names.js';
-import type { RawTensor } from './raw_tensor.js';
+import type { RawTensor } from '../codec/raw_tensor.js';
 
 /** Something with a shape, a host RawTensor or a manifest entry. */
 export interface Shaped {

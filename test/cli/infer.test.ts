@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { toFloat32, toInt32 } from '../../src/weights/raw_tensor.js';
+import { toFloat32, toInt32 } from '../../src/codec/raw_tensor.js';
 import { readSafetensors, writeSafetensors } from '../../src/weights/safetensors.js';
 import { expectOneLineError, lxmert } from '../helpers/cli.js';
 import { diff, FIXTURES, loadGolden } from '../helpers/golden.js';

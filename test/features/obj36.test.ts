@@ -11,7 +11,7 @@ import {
   parseObj36Tsv,
   validateFeatures,
 } from '../../src/features/obj36.js';
-import { toFloat32 } from '../../src/weights/raw_tensor.js';
+import { toFloat32 } from '../../src/codec/raw_tensor.js';
 import { FIXTURES, loadGolden } from '../helpers/golden.js';
 
 const TSV = readFileSync(join(FIXTURES, 'lxmert-vqa-tiny', 'features.tsv'), 'utf8');

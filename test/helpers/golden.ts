@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LxmertInputs } from '../../src/model/index.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
-import { toFloat32, toInt32, type RawTensor } from '../../src/weights/raw_tensor.js';
+import { toFloat32, toInt32, type RawTensor } from '../../src/codec/raw_tensor.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 

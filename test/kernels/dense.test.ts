@@ -3,7 +3,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseWebGPU } from '../../src/backend.js';
 import { denseFallback } from '../../kernels/fallback/dense.js';
-import { toHalfBits } from '../../kernels/f16.js';
 import { DENSE_VARIANT_FLAG, MAX_BINDING_BYTES_FLAG, dense } from '../../kernels/ops.js';
 import { gpuMemory, trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
 import type { Activation } from '../../kernels/types.js';
@@ -11,9 +10,10 @@ import {
   disposeLinearWeights,
   linearWeightBytes,
   makeLinearWeights,
-  quantizeInt8,
   type HostLinear,
 } from '../../kernels/weights.js';
+import { f32ToF16Bits } from '../../src/codec/float16.js';
+import { quantizeInt8 } from '../../src/codec/int8.js';
 import { maxAbs, onCpu, randomArray, relL2, useWebGPU } from './webgpu_env.js';
 
 let ready = false;
@@ -29,7 +29,7 @@ function host(out: number, inF: number, form: 'f32' | 'f16' | 'int8', seed: numb
   const w = randomArray(out * inF, seed, 0.3);
   const bias = randomArray(out, seed + 1, 0.5);
   if (form === 'f16')
-    return { shape: [out, inF], weight: { f16: Uint16Array.from(w, toHalfBits) }, bias };
+    return { shape: [out, inF], weight: { f16: Uint16Array.from(w, f32ToF16Bits) }, bias };
   if (form === 'int8') return { shape: [out, inF], weight: quantizeInt8(w, out, inF), bias };
   return { shape: [out, inF], weight: w, bias };
 }

@@ -13,7 +13,8 @@ import { buildModel } from '../../src/model/index.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { gatherRows } from '../../kernels/ops.js';
 import { trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
-import { makeLinearWeights, unpackWeights, disposeLinearWeights } from '../../kernels/weights.js';
+import { makeLinearWeights, disposeLinearWeights } from '../../kernels/weights.js';
+import { unpackWords } from '../../src/codec/gpu_words.js';
 import { FIXTURES } from '../helpers/golden.js';
 import { maxAbs, randomArray, useWebGPU } from './webgpu_env.js';
 
@@ -42,7 +43,7 @@ describe('LxmertGatherRows (webgpu)', () => {
           const words = (await table.packed.data()) as Int32Array;
           const scales =
             table.format === 'int8' ? ((await table.scales.data()) as Float32Array) : undefined;
-          decoded = unpackWeights(table.format, words, rows, width, scales);
+          decoded = unpackWords(table.format, words, rows, width, scales);
         }
         const idList = [3, 0, 49, 3, 17, 22, 8];
         const ids = tf.tensor1d(idList, 'int32');

@@ -11,7 +11,7 @@ import {
   type AnyLxmertModel,
   type LxmertInputs,
 } from '../../src/model/index.js';
-import type { RawTensor } from '../../src/weights/raw_tensor.js';
+import type { RawTensor } from '../../src/codec/raw_tensor.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { useBackend } from '../helpers/backends.js';
 import { FIXTURES } from '../helpers/golden.js';

@@ -12,7 +12,7 @@ import { configFromHf } from '../../src/config.js';
 import { buildModel } from '../../src/model/index.js';
 import { loadCheckpoint } from '../../src/weights/checkpoint.js';
 import { convertCheckpoint } from '../../src/weights/converter.js';
-import { fromFloat32, toFloat32, type RawTensor } from '../../src/weights/raw_tensor.js';
+import { fromFloat32, toFloat32, type RawTensor } from '../../src/codec/raw_tensor.js';
 import { readSafetensors, writeSafetensors } from '../../src/weights/safetensors.js';
 import { useBackend } from '../helpers/backends.js';
 import { caseInputs, diff, disposeInputs, loadGolden } from '../helpers/golden.js';

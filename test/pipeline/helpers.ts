@@ -7,7 +7,7 @@ import { parseObj36Tsv, type Obj36Image } from '../../src/features/obj36.js';
 import type { ForwardOptions, LxmertInputs } from '../../src/model/index.js';
 import type { VqaModel } from '../../src/pipeline/vqa.js';
 import { LxmertTokenizer } from '../../src/tokenizer/index.js';
-import type { RawTensor } from '../../src/weights/raw_tensor.js';
+import type { RawTensor } from '../../src/codec/raw_tensor.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { loadGolden, type Golden } from '../helpers/golden.js';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { obj36VisualInput } from '../../src/features/obj36.js';
 import { buildModel, type AnyLxmertModel } from '../../src/model/index.js';
 import { VqaPipeline, type VqaModel, type VqaResult } from '../../src/pipeline/vqa.js';
-import { toFloat32, toInt32 } from '../../src/weights/raw_tensor.js';
+import { toFloat32, toInt32 } from '../../src/codec/raw_tensor.js';
 import { useBackend } from '../helpers/backends.js';
 import { diff } from '../helpers/golden.js';
 import { bitDiffs, loadVqaFixture, recording, type Recorded, type VqaCase } from './helpers.js';

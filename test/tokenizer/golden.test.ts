@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LxmertTokenizer } from '../../src/tokenizer/index.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
-import { toInt32 } from '../../src/weights/raw_tensor.js';
+import { toInt32 } from '../../src/codec/raw_tensor.js';
 import {
   FAST_DIFF,
   GOLDEN,

@@ -9,12 +9,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/weights/checkpoint.js';
 import { convertCheckpoint } from '../../src/weights/converter.js';
 import type { LxmertManifest } from '../../src/weights/manifest.js';
-import { f32ToF16Bits } from '../../src/weights/quantize.js';
-import { toFloat32, type RawTensor } from '../../src/weights/raw_tensor.js';
+import { f16ToF32, f32ToF16Bits } from '../../src/codec/float16.js';
+import { toFloat32, type RawTensor } from '../../src/codec/raw_tensor.js';
 import { readSafetensors, writeSafetensors } from '../../src/weights/safetensors.js';
 import { TorchZipWriter } from '../../src/weights/torch_writer.js';
 import { FIXTURES, listDir, tempDir } from './helpers.js';
-import { f16ToF32 } from '../../src/weights/raw_tensor.js';
 
 const tmp = tempDir('convert');
 const TIED = 'cls.predictions.decoder.weight';

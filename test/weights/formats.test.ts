@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { toFloat32 } from '../../src/weights/raw_tensor.js';
+import { toFloat32 } from '../../src/codec/raw_tensor.js';
 import { openWeightsFile } from '../../src/weights/reader.js';
 import type { WeightsFile } from '../../src/weights/tensor_source.js';
 

@@ -19,7 +19,7 @@ import { buildModel, expectedWeights, forwardAll, TIED_WEIGHTS } from '../../src
 import type { LxmertInputs } from '../../src/model/index.js';
 import { loadCheckpoint } from '../../src/weights/checkpoint.js';
 import { convertCheckpoint } from '../../src/weights/converter.js';
-import { fromFloat32, type RawTensor } from '../../src/weights/raw_tensor.js';
+import { fromFloat32, type RawTensor } from '../../src/codec/raw_tensor.js';
 import { writeSafetensors } from '../../src/weights/safetensors.js';
 import { useBackend } from '../helpers/backends.js';
 import { relL2, tempDir } from './helpers.js';

@@ -13,7 +13,7 @@ import { buildModel, forwardAll } from '../../src/model/index.js';
 import { loadCheckpoint } from '../../src/weights/checkpoint.js';
 import { convertCheckpoint } from '../../src/weights/converter.js';
 import type { OutputDtype } from '../../src/weights/manifest.js';
-import { toFloat32 } from '../../src/weights/raw_tensor.js';
+import { toFloat32 } from '../../src/codec/raw_tensor.js';
 import { useBackend } from '../helpers/backends.js';
 import { caseInputs, diff, disposeInputs, loadGolden } from '../helpers/golden.js';
 import { tempDir } from './helpers.js';

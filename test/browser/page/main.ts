@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { releaseWebGPU, selectBackend } from '../../../src/backend.js';
 import { configFromHf } from '../../../src/config.js';
 import { buildModel } from '../../../src/model/index.js';
-import { toFloat32, toInt32 } from '../../../src/weights/raw_tensor.js';
+import { toFloat32, toInt32 } from '../../../src/codec/raw_tensor.js';
 import { readSafetensors } from '../../../src/weights/safetensors.js';
 import { trackDispatches } from '../../../kernels/runtime/dispatch_counter.js';
 

@@ -1,8 +1,11 @@
 /**
- * Host-side tensors: bytes + dtype + shape, as read from a checkpoint, before they become tf
- * tensors. Dtype names are safetensors' (`F32`, `I64` …); PyTorch readers map to them.
+ * Host-side tensors: bytes + dtype + shape, as read from a checkpoint or a converted model,
+ * before they become tf tensors. Dtype names are safetensors' (`F32`, `I64` …); PyTorch readers
+ * map to them. Browser-safe.
  */
 import { WeightsError, formatShape } from '../errors.js';
+import { decodeFloat16, float16Bits } from './float16.js';
+import { dequantizeInt8, type Int8Rows } from './int8.js';
 
 export type StDtype =
   | 'F64'
@@ -46,25 +49,30 @@ export interface RawTensor {
   shape: number[];
   /** Exactly `numel(shape) * DTYPE_SIZE[dtype]` bytes, little-endian. */
   bytes: Uint8Array;
+  /**
+   * Only with dtype 'I8': the tensor is int8 quantized per row (codec/int8.ts), its value at
+   * [r, …] is `bytes[…] × scales[r]`, one float32 scale per index of axis 0.
+   */
+  scales?: Float32Array;
 }
 
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** An f16 bit pattern to a float. */
-export function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
+/** The int8 values and scales of a per-row quantized tensor (views, no copy). */
+export function int8Rows(t: RawTensor & { scales: Float32Array }): Int8Rows {
+  return {
+    int8: new Int8Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength),
+    scales: t.scales,
+  };
 }
 
-/** Convert any float or int tensor to float32 values (copying). */
+/** Convert any float or int tensor to float32 values (copying; int8 rows dequantized). */
 export function toFloat32(t: RawTensor, name = 'tensor'): Float32Array {
   const n = numel(t.shape);
+  if (t.scales) return dequantizeInt8(int8Rows({ ...t, scales: t.scales }), n / t.scales.length);
+  if (t.dtype === 'F16') return decodeFloat16(float16Bits(t.bytes));
   const dv = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
   const out = new Float32Array(n);
   switch (t.dtype) {
@@ -77,9 +85,6 @@ export function toFloat32(t: RawTensor, name = 'tensor'): Float32Array {
       return out;
     case 'F64':
       for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true);
-      return out;
-    case 'F16':
-      for (let i = 0; i < n; i++) out[i] = f16ToF32(dv.getUint16(i * 2, true));
       return out;
     case 'BF16': {
       const u = new Uint32Array(out.buffer);
@@ -96,6 +101,12 @@ export function toFloat32(t: RawTensor, name = 'tensor'): Float32Array {
 
 /** Convert an integer (or bool) tensor to int32, failing on values out of int32 range. */
 export function toInt32(t: RawTensor, name = 'tensor'): Int32Array {
+  if (t.scales) {
+    throw new WeightsError(
+      `expected an integer tensor, got int8 with per-row scales ${formatShape(t.shape)}`,
+      name,
+    );
+  }
   const n = numel(t.shape);
   const dv = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
   const out = new Int32Array(n);
