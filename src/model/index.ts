@@ -4,7 +4,6 @@ import type { LxmertConfig } from '../config.js';
 import { hostValues } from '../codec/host_values.js';
 import type { RawTensor } from '../codec/raw_tensor.js';
 import { WeightsError, formatShape } from '../errors.js';
-import { checkWeights, getWeight } from '../weights/validate.js';
 import { LxmertForPreTraining } from './for_pretraining.js';
 import { LxmertForQuestionAnswering } from './for_question_answering.js';
 import type { ForwardOptions, LxmertInputs } from './inputs.js';
@@ -13,6 +12,8 @@ import type { HostWeightData, WeightSource } from './module.js';
 import type { StorageFormat } from '../../kernels/weights.js';
 import {
   architectureOf,
+  checkWeights,
+  getWeight,
   TIED_WEIGHTS,
   tiedWeights,
   type LxmertArchitecture,

@@ -8,7 +8,6 @@
  */
 import { configFromHf, type LxmertConfig } from '../config.js';
 import { WeightsError } from '../errors.js';
-import type { LxmertArchitecture } from '../model/weight_names.js';
 import {
   MANIFEST_FILE,
   parseManifest,
@@ -20,7 +19,7 @@ import {
 import type { ProgressCallback } from './progress.js';
 import { decodeWeight, type WeightEncoding } from '../codec/encoding.js';
 import type { RawTensor } from '../codec/raw_tensor.js';
-import { checkWeights } from './validate.js';
+import { checkWeights, type LxmertArchitecture } from '../model/weight_names.js';
 
 export interface ConvertedModel {
   config: LxmertConfig;

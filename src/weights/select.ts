@@ -5,9 +5,13 @@
  */
 import type { LxmertConfig } from '../config.js';
 import { WeightsError, formatShape } from '../errors.js';
-import { expectedWeights, tiedWeights, type LxmertArchitecture } from '../model/weight_names.js';
 import type { StDtype } from '../codec/raw_tensor.js';
-import { checkWeights } from './validate.js';
+import {
+  checkWeights,
+  expectedWeights,
+  tiedWeights,
+  type LxmertArchitecture,
+} from '../model/weight_names.js';
 
 const FLOAT_DTYPES: readonly StDtype[] = ['F32', 'F16', 'BF16', 'F64'];
 
