@@ -106,7 +106,8 @@ export async function loadDemoModel(
   if (converted.architecture === 'LxmertModel') {
     throw new WeightsError('an LxmertModel has no answer head', converted.source);
   }
-  const model = buildModel(cfg, converted.weights, converted.architecture, {
+  const model = buildModel(cfg, converted.weights, {
+    architecture: converted.architecture,
     source: converted.source,
     weightFormat: gpuWeightFormat(converted.manifest),
   });

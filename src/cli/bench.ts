@@ -164,7 +164,8 @@ export async function bench(argv: string[]): Promise<void> {
     );
   }
   const model: AnyLxmertModel = ckpt
-    ? buildModel(cfg, ckpt.weights, ckpt.architecture, {
+    ? buildModel(cfg, ckpt.weights, {
+        architecture: ckpt.architecture,
         source: ckpt.source,
         weightFormat: format ?? storedFormat(ckpt),
       })

@@ -65,7 +65,8 @@ export async function infer(argv: string[]): Promise<void> {
   await checkOutputFolder(outputPath);
   await activateBackend(backend);
   const ckpt = await loadCheckpoint(modelDir);
-  const model = buildModel(ckpt.config, ckpt.weights, ckpt.architecture, {
+  const model = buildModel(ckpt.config, ckpt.weights, {
+    architecture: ckpt.architecture,
     source: ckpt.source,
     weightFormat: storedFormat(ckpt),
   });

@@ -91,7 +91,8 @@ export async function loadVqaPipeline(
   const tok = options.tokenizer
     ? { tokenizer: options.tokenizer, from: 'options.tokenizer' }
     : await pickTokenizer(modelDir, ckpt);
-  const model = buildModel(ckpt.config, ckpt.weights, ckpt.architecture, {
+  const model = buildModel(ckpt.config, ckpt.weights, {
+    architecture: ckpt.architecture,
     source: ckpt.source,
     weightFormat: gpuWeightFormat(ckpt.manifest),
   });

@@ -78,8 +78,8 @@ describe('a model built with packed weights on WebGPU', () => {
     const dir = join(FIXTURES, 'lxmert-tiny-qa');
     const cfg = configFromHf(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
     const weights = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
-    const f32 = buildModel(cfg, weights, undefined, { weightFormat: 'f32' });
-    const f16 = buildModel(cfg, weights, undefined, { weightFormat: 'f16' });
+    const f32 = buildModel(cfg, weights, { weightFormat: 'f32' });
+    const f16 = buildModel(cfg, weights, { weightFormat: 'f16' });
     const matrices = f16.deviceTensors().filter((t) => t.rank === 2);
     expect(matrices.length).toBeGreaterThan(20);
     expect(matrices.every((t) => t.dtype === 'int32')).toBe(true); // packed halves, no float32 copy

@@ -189,7 +189,11 @@ describe('weights that do not match the config', () => {
     const bigger = { ...cfg, intermediateSize: 256 };
     const fewer = new Map(weights);
     fewer.delete('lxmert.pooler.dense.weight');
-    const fn = () => buildModel(bigger, fewer, 'LxmertForPreTraining', 'model.safetensors');
+    const fn = () =>
+      buildModel(bigger, fewer, {
+        architecture: 'LxmertForPreTraining',
+        source: 'model.safetensors',
+      });
     expect(fn).toThrow(WeightsError);
     expect(fn).toThrow(/1 missing: lxmert.pooler.dense.weight/);
     expect(fn).toThrow(
@@ -217,7 +221,7 @@ describe('a build that fails half-way', () => {
     const broken = new Map(weights);
     broken.delete('cls.seq_relationship.bias'); // one of the last weights the build reads
     const source = weightSourceFromMap(broken, 'broken.safetensors');
-    expect(() => buildModel(cfg, source, 'LxmertForPreTraining')).toThrow(
+    expect(() => buildModel(cfg, source, { architecture: 'LxmertForPreTraining' })).toThrow(
       /missing tensor 'cls.seq_relationship.bias'/,
     );
     expect(tf.memory().numTensors).toBe(before);

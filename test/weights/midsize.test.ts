@@ -110,7 +110,7 @@ describe('mid-size model (hidden 96, 3/2/3 layers, 2048-d features)', () => {
     for (const dtype of ['float32', 'float16', 'int8'] as const) {
       const r = await convertCheckpoint(src, join(tmp, dtype), { dtype });
       const ck = await loadCheckpoint(r.outDir);
-      const m = buildModel(ck.config, ck.weights, ck.architecture);
+      const m = buildModel(ck.config, ck.weights, { architecture: ck.architecture });
       const res = forwardAll(m, x);
       outputs[dtype] = Object.fromEntries(
         Object.entries(res).map(([k, t]) => [k, t.dataSync() as Float32Array]),

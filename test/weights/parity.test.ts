@@ -44,7 +44,10 @@ for (const model of ['lxmert-tiny', 'lxmert-tiny-sharp', 'lxmert-tiny-qa']) {
         const out = join(tmp, `${model}-${dtype}`);
         await convertCheckpoint(src, out, { dtype });
         const ck = await loadCheckpoint(out);
-        const m = buildModel(ck.config, ck.weights, ck.architecture, ck.source);
+        const m = buildModel(ck.config, ck.weights, {
+          architecture: ck.architecture,
+          source: ck.source,
+        });
         const failures: string[] = [];
         for (const c of g.cases) {
           const inputs = caseInputs(g, c);
