@@ -2,13 +2,13 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { AddLayerNormProgram } from './add_layer_norm_webgpu.js';
-import { checkLayerNorm } from './guards.js';
+import { checkLayerNorm, requireInputs } from './guards.js';
 import { LXMERT_ADD_LAYER_NORM, type AddLayerNormAttrs } from './names.js';
 
 export const addLayerNormWebGPU: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, residual, gamma, beta } = inputs as Record<string, TensorInfo | undefined>;
-  if (!x || !gamma || !beta)
-    throw new Error(`${LXMERT_ADD_LAYER_NORM}: x, gamma and beta are required`);
+  const named = inputs as Record<string, TensorInfo | undefined>;
+  const { x, gamma, beta } = requireInputs(LXMERT_ADD_LAYER_NORM, named, ['x', 'gamma', 'beta']);
+  const residual = named.residual;
   checkLayerNorm(x, residual, gamma, beta);
   const { eps } = attrs as unknown as AddLayerNormAttrs;
   const width = x.shape[x.shape.length - 1];

@@ -1,21 +1,11 @@
 /** LxmertDense for webgpu: dense + bias + activation with f32 / packed f16 / packed int8 weights. */
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { InputError, formatShape } from '../src/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { DenseProgram, type DenseVariant } from './dense_webgpu.js';
 import { DENSE_VARIANT_FLAG } from './flags.js';
-import { checkDense } from './guards.js';
+import { checkDense, requireInputs } from './guards.js';
 import { LXMERT_DENSE, type DenseAttrs } from './names.js';
-
-/** Stored width of a weight row for each format. */
-export function packedWidth(format: DenseAttrs['format'], inFeatures: number): number {
-  return format === 'f16'
-    ? Math.ceil(inFeatures / 2)
-    : format === 'int8'
-      ? Math.ceil(inFeatures / 4)
-      : inFeatures;
-}
 
 /**
  * The dense program for this backend: the flag when set, else 'auto' on GPUs and 'tiled' on CPU
@@ -36,27 +26,11 @@ export function deviceHasF16(backend: WebGPUBackend): boolean {
 }
 
 export const denseWebGPU: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, weight, bias, scales } = inputs as Record<string, TensorInfo | undefined>;
-  if (!x || !weight || !bias) throw new Error(`${LXMERT_DENSE}: x, weight and bias are required`);
+  const named = inputs as Record<string, TensorInfo | undefined>;
+  const { x, weight, bias } = requireInputs(LXMERT_DENSE, named, ['x', 'weight', 'bias']);
+  const scales = named.scales;
   const a = attrs as unknown as DenseAttrs;
-  const expectedDtype = a.format === 'f32' ? 'float32' : 'int32';
-  const width = packedWidth(a.format, a.inFeatures);
-  if (weight.dtype !== expectedDtype || weight.shape.length !== 2 || weight.shape[1] !== width) {
-    throw new InputError(
-      'weight',
-      `${expectedDtype} [out, ${width}] for format ${a.format}`,
-      `${weight.dtype} ${formatShape(weight.shape)}`,
-    );
-  }
-  if (a.format === 'int8' && (!scales || scales.shape[0] !== weight.shape[0])) {
-    throw new InputError(
-      'scales',
-      `[${weight.shape[0]}] for int8 weights`,
-      scales ? formatShape(scales.shape) : 'none',
-    );
-  }
-  const m = checkDense(x, weight.shape, a.inFeatures, bias);
-  const n = weight.shape[0];
+  const { m, n } = checkDense(x, weight, bias, scales, a);
   const gpu = backend as WebGPUBackend;
   const outputShape = [...x.shape.slice(0, -1), n];
   const program = new DenseProgram(
@@ -72,7 +46,7 @@ export const denseWebGPU: KernelFunc = ({ inputs, backend, attrs }) => {
     { type: 'int32', data: [n] },
     { type: 'int32', data: [a.inFeatures] },
   ];
-  const tensors = a.format === 'int8' && scales ? [x, weight, bias, scales] : [x, weight, bias];
+  const tensors = a.format === 'int8' ? [x, weight, bias, scales!] : [x, weight, bias];
   return gpu.runWebGPUProgram(program, tensors, 'float32', uniforms);
 };
 

@@ -4,7 +4,7 @@
 // score tensor never reaches global memory. q, k and v are read in place from [B, L, width]
 // tensors (width ≥ heads·D: a fused QKV projection is read at an offset), heads indexed directly.
 //
-// Prepended by FusedAttentionProgram (attention_webgpu.ts):
+// Prepended by AttentionProgram (attention_webgpu.ts):
 //   const HEAD_DIM, TQ (query rows per workgroup), TK (keys per tile), TPR (threads per query
 //   row), DPT (head dims per thread), WG (= TQ·TPR): i32; fn maskAt(b: i32, j: i32) -> f32.
 

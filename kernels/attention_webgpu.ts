@@ -24,13 +24,13 @@ export function maskSnippet(hasMask: boolean): string {
 
 /**
  * Uniform order: numHeads, lq, lk, qStride, kStride, vStride, qOffset, kOffset, vOffset,
- * outWidth, scale (see attentionUniforms in FusedAttention.ts).
+ * outWidth, scale (set in Attention.ts).
  */
 export const ATTENTION_UNIFORMS =
   'numHeads : i32, batch : i32, lq : i32, lk : i32, qStride : i32, kStride : i32, ' +
   'vStride : i32, qOffset : i32, kOffset : i32, vOffset : i32, outWidth : i32, scale : f32,';
 
-export class FusedAttentionProgram implements WebGPUProgram {
+export class AttentionProgram implements WebGPUProgram {
   outputShape: number[];
   shaderKey: string;
   dispatchLayout: { x: number[]; y: number[]; z: number[] };

@@ -4,9 +4,10 @@
 // a 4 × 4 block, over K in TKD-wide steps; tiles hold vec4s along K.
 //
 // Prepended by DenseProgram (dense_webgpu.ts): const TM, TN, TKD, WG: i32; alias TileT (vec4 of
-// f32, or of f16 where the device has shader-f16); fn loadWeightQuad(n: i32, k: i32) -> vec4<f32>
-// (dense_weights_*.wgsl); fn outputScale(n: i32) -> f32; fn loadInputQuad(m: i32, k: i32) ->
-// vec4<f32> (dense_input*.wgsl); fn activate(v: f32) -> f32 (activations.wgsl).
+// f32, or of f16 where the device has shader-f16); fn weightQuad(row, col, cols: i32) ->
+// vec4<f32> and fn weightScale(row: i32) -> f32 (the weight decoder, weights_*.wgsl);
+// fn loadInputQuad(m: i32, k: i32) -> vec4<f32> (dense_input*.wgsl); fn activate(v: f32) -> f32
+// (activations.wgsl).
 
 const KQ = TKD / 4;
 
@@ -29,7 +30,7 @@ fn main() {
       let n = n0 + i / KQ;
       var w = vec4<f32>(0.0);
       if (n < uniforms.n) {
-        w = loadWeightQuad(n, k0 + (i % KQ) * 4);
+        w = weightQuad(n, k0 + (i % KQ) * 4, uniforms.k);
       }
       wTile[i] = TileT(w);
     }
@@ -52,7 +53,7 @@ fn main() {
   for (var c = 0; c < 4; c++) {
     let n = n0 + tx + c * 8;
     if (n < uniforms.n) {
-      let scale = outputScale(n);
+      let scale = weightScale(n);
       let b = bias[n];
       for (var r = 0; r < 4; r++) {
         let m = m0 + ty + r * 8;

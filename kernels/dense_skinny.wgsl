@@ -4,7 +4,7 @@
 // contiguously), and the slices' partial sums meet in workgroup memory. Rows go MB at a time.
 //
 // Prepended by DenseProgram (dense_webgpu.ts): const TN, KS, MB, WG (= TN · KS): i32; alias
-// TileT; fn loadWeightQuad, fn outputScale (dense_weights_*.wgsl); fn loadInputQuad
+// TileT; fn weightQuad, fn weightScale (the weight decoder, weights_*.wgsl); fn loadInputQuad
 // (dense_input*.wgsl); fn activate (activations.wgsl).
 
 var<workgroup> partial: array<f32, WG * MB>;
@@ -23,7 +23,7 @@ fn main() {
     }
     if (n < uniforms.n) {
       for (var q = slice; q < quads; q += KS) {
-        let w = TileT(loadWeightQuad(n, q * 4));
+        let w = TileT(weightQuad(n, q * 4, uniforms.k));
         for (var r = 0; r < MB; r++) {
           acc[r] += f32(dot(TileT(loadInputQuad(m0 + r, q * 4)), w));
         }
@@ -34,7 +34,7 @@ fn main() {
     }
     workgroupBarrier();
     if (slice == 0 && n < uniforms.n) {
-      let scale = outputScale(n);
+      let scale = weightScale(n);
       let b = bias[n];
       for (var r = 0; r < MB; r++) {
         let m = m0 + r;

@@ -2,17 +2,13 @@
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { WeightFormat } from './names.js';
 import type { Activation } from './types.js';
+import { weightDecoder } from './weight_decoders.js';
 import {
   ACTIVATIONS_WGSL,
   DENSE_INPUT_VEC4_WGSL,
   DENSE_INPUT_WGSL,
   DENSE_SKINNY_WGSL,
   DENSE_WGSL,
-  DENSE_WEIGHTS_F16_VEC4_WGSL,
-  DENSE_WEIGHTS_F16_WGSL,
-  DENSE_WEIGHTS_F32_VEC4_WGSL,
-  DENSE_WEIGHTS_F32_WGSL,
-  DENSE_WEIGHTS_INT8_WGSL,
 } from './wgsl_sources.js';
 
 const TM = 32;
@@ -43,20 +39,6 @@ const ACTIVATION_IDS: Record<Activation, number> = {
   sigmoid: 8,
 };
 
-/** Weight loaders by format, scalar words and (K % 4 == 0) vector words. */
-const WEIGHT_LOADERS: Record<WeightFormat, [string, string]> = {
-  f32: [DENSE_WEIGHTS_F32_WGSL, DENSE_WEIGHTS_F32_VEC4_WGSL],
-  f16: [DENSE_WEIGHTS_F16_WGSL, DENSE_WEIGHTS_F16_VEC4_WGSL],
-  int8: [DENSE_WEIGHTS_INT8_WGSL, DENSE_WEIGHTS_INT8_WGSL],
-};
-
-/** Components per bound element of [x, weight, bias, scales] in vec4 mode. */
-const VEC4_COMPONENTS: Record<WeightFormat, number[]> = {
-  f32: [4, 4, 1, 1],
-  f16: [4, 2, 1, 1],
-  int8: [4, 1, 1, 1],
-};
-
 export class DenseProgram implements WebGPUProgram {
   outputShape: number[];
   shaderKey: string;
@@ -70,6 +52,7 @@ export class DenseProgram implements WebGPUProgram {
   private readonly f16Math: boolean;
   private readonly variant: DenseVariant;
   private readonly vec4: boolean;
+  private readonly decoder: string;
   variableComponents?: number[];
 
   /**
@@ -96,8 +79,11 @@ export class DenseProgram implements WebGPUProgram {
     this.variableNames = format === 'int8' ? ['x', 'w', 'bias', 'scales'] : ['x', 'w', 'bias'];
     // Whole-quad loads need K % 4 == 0 (then every row starts on a 16-byte boundary).
     this.vec4 = inFeatures % 4 === 0;
+    const decoder = weightDecoder(format, this.vec4);
+    this.decoder = decoder.wgsl;
     if (this.vec4) {
-      this.variableComponents = VEC4_COMPONENTS[format].slice(0, this.variableNames.length);
+      // [x, w, bias, scales]: x in vec4s, w as its decoder binds it
+      this.variableComponents = [4, decoder.components, 1, 1].slice(0, this.variableNames.length);
     }
     this.dispatchLayout = { x: [0], y: [1] };
     if (this.variant === 'skinny') {
@@ -125,7 +111,7 @@ export class DenseProgram implements WebGPUProgram {
       `alias TileT = vec4<${this.f16Math ? 'f16' : 'f32'}>;`,
       `const ACT = ${ACTIVATION_IDS[this.activation]};`,
       ACTIVATIONS_WGSL,
-      WEIGHT_LOADERS[this.format][this.vec4 ? 1 : 0],
+      this.decoder,
       this.vec4 ? DENSE_INPUT_VEC4_WGSL : DENSE_INPUT_WGSL,
       this.variant === 'skinny' ? DENSE_SKINNY_WGSL : DENSE_WGSL,
     ].join('\n');

@@ -1,4 +1,4 @@
-/** tf.env() flags of the fused kernels, registered once when this module loads. */
+/** tf.env() flags of the fused kernels (registered by registerLxmertKernels, register.ts). */
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Use the registered fused kernels (default true); false = stock tf.js ops (`--no-fused`). */
@@ -17,10 +17,20 @@ const FLAGS: [string, () => boolean | number | string][] = [
   [DENSE_VARIANT_FLAG, () => 'auto'],
 ];
 
-for (const [name, evaluate] of FLAGS) {
+/** Register the flags not registered yet. */
+export function registerKernelFlags(): void {
+  for (const [name, evaluate] of FLAGS) {
+    if (!isRegistered(name)) {
+      tf.env().registerFlag(name, evaluate as () => boolean);
+    }
+  }
+}
+
+function isRegistered(name: string): boolean {
   try {
     tf.env().get(name);
+    return true;
   } catch {
-    tf.env().registerFlag(name, evaluate as () => boolean);
+    return false;
   }
 }

@@ -1,10 +1,11 @@
-// Rows of an embedding table by id, decoded to float32: out[i, h] = table[ids[i], h] for a
-// float32 table, unpack2x16float of packed halves for float16, q · scales[id] for int8. One
-// invocation per output element. Lets word/position/token-type embeddings stay 16- or 8-bit on
-// the GPU (the VQA path reads 20 rows of a 30522-row table).
+// Rows of an embedding table by id, decoded to float32: out[i, h] = W[ids[i], h] · scale, the
+// table `w` read through the weight decoder of its storage format (float32, packed float16
+// pairs, packed int8 with per-row scales). One invocation per output element. Lets
+// word/position/token-type embeddings stay 16- or 8-bit on the GPU (the VQA path reads 20 rows
+// of a 30522-row table).
 //
-// Prepended by GatherRowsProgram (gather_rows_webgpu.ts):
-//   fn tableValue(row: i32, h: i32) -> f32 (per format).
+// Prepended by GatherRowsProgram (gather_rows_webgpu.ts): fn weightQuad, fn weightScale (the
+// weight decoder, weights_*.wgsl).
 
 fn main(flat: i32) {
   // flat = the global invocation index (the program's dispatch layout is flat)
@@ -13,5 +14,7 @@ fn main(flat: i32) {
   }
   let i = flat / uniforms.width;
   let h = flat - i * uniforms.width;
-  setOutputAtIndex(flat, tableValue(ids[i], h));
+  let row = ids[i];
+  let quad = weightQuad(row, h - h % 4, uniforms.width);
+  setOutputAtIndex(flat, quad[h % 4] * weightScale(row));
 }

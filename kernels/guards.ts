@@ -1,7 +1,64 @@
-/** Input checks shared by the WebGPU kernels and their fallbacks (InputError names the value). */
+/**
+ * Input checks of the fused kernels, one per kernel, called by both twins (the WebGPU kernelFunc
+ * and the tf-op fallback's) before any work: a bad call throws the same InputError, naming the
+ * argument, on every backend. Each returns the sizes it derived.
+ */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { wordsPerRow } from '../src/codec/gpu_words.js';
 import { InputError, formatShape } from '../src/errors.js';
-import type { AttentionAttrs } from './names.js';
+import type { AttentionAttrs, DenseAttrs, GatherRowsAttrs, WeightFormat } from './names.js';
+
+/**
+ * The named inputs of a kernel call, each required one present (InputError naming the first
+ * missing one). `kernel` is the kernel name, for the message.
+ */
+export function requireInputs<K extends string>(
+  kernel: string,
+  inputs: Record<string, TensorInfo | undefined>,
+  required: readonly K[],
+): Record<K, TensorInfo> {
+  for (const name of required) {
+    if (!inputs[name]) throw new InputError(name, `a tensor (required by ${kernel})`, 'none');
+  }
+  return inputs as Record<K, TensorInfo>;
+}
+
+/** Stored width of a weight row of `cols` values: int32 words for f16/int8, floats for f32. */
+export function storedWidth(format: WeightFormat, cols: number): number {
+  return format === 'f32' ? cols : wordsPerRow(format, cols);
+}
+
+/**
+ * A weight or table in storage `format`: float32 [rows, cols] or int32 words [rows, stored
+ * width], with [rows] scales for int8. Returns rows.
+ */
+function checkStored(
+  name: string,
+  t: TensorInfo,
+  scales: TensorInfo | undefined,
+  format: WeightFormat,
+  cols: number,
+): number {
+  const dtype = format === 'f32' ? 'float32' : 'int32';
+  const width = storedWidth(format, cols);
+  if (t.dtype !== dtype || t.shape.length !== 2 || t.shape[1] !== width) {
+    throw new InputError(
+      name,
+      `${dtype} [rows, ${width}] for format ${format}`,
+      `${t.dtype} ${formatShape(t.shape)}`,
+    );
+  }
+  if (format === 'int8') {
+    if (!scales || scales.dtype !== 'float32' || scales.shape.join() !== `${t.shape[0]}`) {
+      throw new InputError(
+        'scales',
+        `float32 [${t.shape[0]}] for int8 ${name}`,
+        scales ? `${scales.dtype} ${formatShape(scales.shape)}` : 'none',
+      );
+    }
+  }
+  return t.shape[0];
+}
 
 function expectRank(name: string, t: TensorInfo, rank: number): void {
   if (t.shape.length !== rank) {
@@ -70,21 +127,43 @@ export function checkAttention(
   return { batch, lq, lk, headDim };
 }
 
-/** Rows (M) of a dense input [..., K]. */
+/** Shapes of a checked dense call: M rows of x, N outputs. */
+export interface DenseDims {
+  m: number;
+  n: number;
+}
+
 export function checkDense(
   x: TensorInfo,
-  weightShape: number[],
-  inFeatures: number,
+  weight: TensorInfo,
   bias: TensorInfo,
-): number {
+  scales: TensorInfo | undefined,
+  a: DenseAttrs,
+): DenseDims {
+  const n = checkStored('weight', weight, scales, a.format, a.inFeatures);
   expectFloat('x', x);
-  if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== inFeatures) {
-    throw new InputError('x', `last dimension ${inFeatures}`, `shape ${formatShape(x.shape)}`);
+  if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== a.inFeatures) {
+    throw new InputError('x', `last dimension ${a.inFeatures}`, `shape ${formatShape(x.shape)}`);
   }
-  if (bias.shape.length !== 1 || bias.shape[0] !== weightShape[0]) {
-    throw new InputError('bias', `shape ${formatShape([weightShape[0]])}`, formatShape(bias.shape));
+  expectFloat('bias', bias);
+  if (bias.shape.length !== 1 || bias.shape[0] !== n) {
+    throw new InputError('bias', `shape ${formatShape([n])}`, formatShape(bias.shape));
   }
-  return x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  return { m: x.shape.slice(0, -1).reduce((p, d) => p * d, 1), n };
+}
+
+/** Check a table/ids pair; returns the number of ids. */
+export function checkGatherRows(
+  table: TensorInfo,
+  ids: TensorInfo,
+  scales: TensorInfo | undefined,
+  a: GatherRowsAttrs,
+): number {
+  checkStored('table', table, scales, a.format, a.width);
+  if (ids.dtype !== 'int32' || ids.shape.length !== 1) {
+    throw new InputError('ids', 'int32 [n]', `${ids.dtype} ${formatShape(ids.shape)}`);
+  }
+  return ids.shape[0];
 }
 
 export function checkLayerNorm(
@@ -94,7 +173,9 @@ export function checkLayerNorm(
   beta: TensorInfo,
 ): void {
   expectFloat('x', x);
+  if (x.shape.length < 1) throw new InputError('x', 'rank 1 or more', 'a scalar');
   const width = x.shape[x.shape.length - 1];
+  if (residual) expectFloat('residual', residual);
   if (residual && residual.shape.join(',') !== x.shape.join(',')) {
     throw new InputError('residual', `shape ${formatShape(x.shape)}`, formatShape(residual.shape));
   }

@@ -14,13 +14,6 @@ export const LXMERT_ADD_LAYER_NORM = 'LxmertAddLayerNorm';
 /** Inputs {table, ids, scales?}; output the rows of `table` at `ids`, decoded to float32. */
 export const LXMERT_GATHER_ROWS = 'LxmertGatherRows';
 
-export const KERNEL_NAMES = [
-  LXMERT_ATTENTION,
-  LXMERT_DENSE,
-  LXMERT_ADD_LAYER_NORM,
-  LXMERT_GATHER_ROWS,
-] as const;
-
 /**
  * Attributes of LxmertAttention. q, k and v are [B, L, width] tensors; each is read from column
  * `offset` on, `numHeads · headDim` wide (offset 0 and width = hidden for a plain projection; a
@@ -38,7 +31,7 @@ export interface AttentionAttrs {
   [key: string]: number | boolean;
 }
 
-/** Storage formats of a Linear weight (see weights.ts). */
+/** Storage formats of a Linear weight or embedding table (see weights.ts, weight_decoders.ts). */
 export type WeightFormat = 'f32' | 'f16' | 'int8';
 
 export interface DenseAttrs {

@@ -9,7 +9,7 @@ import { InputError } from '../src/errors.js';
 import { attentionFallback } from './fallback/attention.js';
 import { denseFallback } from './fallback/dense.js';
 import { columns } from './fallback/kernels.js';
-import { addLayerNormFallback } from './fallback/layer_norm.js';
+import { addLayerNormFallback } from './fallback/add_layer_norm.js';
 import {
   LXMERT_ADD_LAYER_NORM,
   LXMERT_ATTENTION,
@@ -33,14 +33,14 @@ import type {
 
 export { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG, DENSE_VARIANT_FLAG } from './flags.js';
 
-registerLxmertKernels();
-
 /** Turn the fused kernels on or off (off: stock tf.js ops, as `--no-fused`). */
 export function setFusedKernels(enabled: boolean): void {
+  registerLxmertKernels();
   tf.env().set(FUSED_KERNELS_FLAG, enabled);
 }
 
 export function fusedKernelsEnabled(): boolean {
+  registerLxmertKernels();
   return tf.env().getBool(FUSED_KERNELS_FLAG);
 }
 
@@ -109,6 +109,7 @@ export function attention(
 
 /** Largest storage binding the active webgpu device takes (Infinity elsewhere). */
 function bindingLimit(): number {
+  registerLxmertKernels();
   const forced = tf.env().getNumber(MAX_BINDING_BYTES_FLAG);
   if (forced > 0) return forced;
   const device = (tf.backend() as { device?: GPUDevice }).device;

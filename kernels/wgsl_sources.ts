@@ -113,7 +113,7 @@ export const ATTENTION_WGSL = `// Fused multi-head attention, one workgroup per 
 // score tensor never reaches global memory. q, k and v are read in place from [B, L, width]
 // tensors (width ≥ heads·D: a fused QKV projection is read at an offset), heads indexed directly.
 //
-// Prepended by FusedAttentionProgram (attention_webgpu.ts):
+// Prepended by AttentionProgram (attention_webgpu.ts):
 //   const HEAD_DIM, TQ (query rows per workgroup), TK (keys per tile), TPR (threads per query
 //   row), DPT (head dims per thread), WG (= TQ·TPR): i32; fn maskAt(b: i32, j: i32) -> f32.
 
@@ -265,9 +265,10 @@ export const DENSE_WGSL = `// y[m, n] = act(Σ_k x[m, k] · W[n, k] + bias[n]) f
 // a 4 × 4 block, over K in TKD-wide steps; tiles hold vec4s along K.
 //
 // Prepended by DenseProgram (dense_webgpu.ts): const TM, TN, TKD, WG: i32; alias TileT (vec4 of
-// f32, or of f16 where the device has shader-f16); fn loadWeightQuad(n: i32, k: i32) -> vec4<f32>
-// (dense_weights_*.wgsl); fn outputScale(n: i32) -> f32; fn loadInputQuad(m: i32, k: i32) ->
-// vec4<f32> (dense_input*.wgsl); fn activate(v: f32) -> f32 (activations.wgsl).
+// f32, or of f16 where the device has shader-f16); fn weightQuad(row, col, cols: i32) ->
+// vec4<f32> and fn weightScale(row: i32) -> f32 (the weight decoder, weights_*.wgsl);
+// fn loadInputQuad(m: i32, k: i32) -> vec4<f32> (dense_input*.wgsl); fn activate(v: f32) -> f32
+// (activations.wgsl).
 
 const KQ = TKD / 4;
 
@@ -290,7 +291,7 @@ fn main() {
       let n = n0 + i / KQ;
       var w = vec4<f32>(0.0);
       if (n < uniforms.n) {
-        w = loadWeightQuad(n, k0 + (i % KQ) * 4);
+        w = weightQuad(n, k0 + (i % KQ) * 4, uniforms.k);
       }
       wTile[i] = TileT(w);
     }
@@ -313,7 +314,7 @@ fn main() {
   for (var c = 0; c < 4; c++) {
     let n = n0 + tx + c * 8;
     if (n < uniforms.n) {
-      let scale = outputScale(n);
+      let scale = weightScale(n);
       let b = bias[n];
       for (var r = 0; r < 4; r++) {
         let m = m0 + ty + r * 8;
@@ -362,7 +363,7 @@ export const DENSE_SKINNY_WGSL = `// Dense for few rows (M ≤ 64: a VQA query's
 // contiguously), and the slices' partial sums meet in workgroup memory. Rows go MB at a time.
 //
 // Prepended by DenseProgram (dense_webgpu.ts): const TN, KS, MB, WG (= TN · KS): i32; alias
-// TileT; fn loadWeightQuad, fn outputScale (dense_weights_*.wgsl); fn loadInputQuad
+// TileT; fn weightQuad, fn weightScale (the weight decoder, weights_*.wgsl); fn loadInputQuad
 // (dense_input*.wgsl); fn activate (activations.wgsl).
 
 var<workgroup> partial: array<f32, WG * MB>;
@@ -381,7 +382,7 @@ fn main() {
     }
     if (n < uniforms.n) {
       for (var q = slice; q < quads; q += KS) {
-        let w = TileT(loadWeightQuad(n, q * 4));
+        let w = TileT(weightQuad(n, q * 4, uniforms.k));
         for (var r = 0; r < MB; r++) {
           acc[r] += f32(dot(TileT(loadInputQuad(m0 + r, q * 4)), w));
         }
@@ -392,7 +393,7 @@ fn main() {
     }
     workgroupBarrier();
     if (slice == 0 && n < uniforms.n) {
-      let scale = outputScale(n);
+      let scale = weightScale(n);
       let b = bias[n];
       for (var r = 0; r < MB; r++) {
         let m = m0 + r;
@@ -410,14 +411,37 @@ fn main() {
 }
 `;
 
-/** kernels/dense_weights_f16.wgsl */
-export const DENSE_WEIGHTS_F16_WGSL = `// Weight quads for DenseProgram from float16 pairs packed in int32 words: w is [N, ceil(K/2)],
-// word j of row n holds W[n, 2j] in its low half and W[n, 2j+1] in its high half (zero padded).
-// unpack2x16float needs no device feature.
-fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
-  let words = (uniforms.k + 1) / 2;
-  let j = k / 2;
-  let base = n * words + j;
+/** kernels/gather_rows.wgsl */
+export const GATHER_ROWS_WGSL = `// Rows of an embedding table by id, decoded to float32: out[i, h] = W[ids[i], h] · scale, the
+// table \`w\` read through the weight decoder of its storage format (float32, packed float16
+// pairs, packed int8 with per-row scales). One invocation per output element. Lets
+// word/position/token-type embeddings stay 16- or 8-bit on the GPU (the VQA path reads 20 rows
+// of a 30522-row table).
+//
+// Prepended by GatherRowsProgram (gather_rows_webgpu.ts): fn weightQuad, fn weightScale (the
+// weight decoder, weights_*.wgsl).
+
+fn main(flat: i32) {
+  // flat = the global invocation index (the program's dispatch layout is flat)
+  if (flat >= uniforms.rows * uniforms.width) {
+    return;
+  }
+  let i = flat / uniforms.width;
+  let h = flat - i * uniforms.width;
+  let row = ids[i];
+  let quad = weightQuad(row, h - h % 4, uniforms.width);
+  setOutputAtIndex(flat, quad[h % 4] * weightScale(row));
+}
+`;
+
+/** kernels/weights_f16.wgsl */
+export const WEIGHTS_F16_WGSL = `// Weight decoder, float16: \`w\` is [rows, ceil(cols/2)] int32 words, word j of a row holding
+// element 2j in its low half and 2j+1 in its high half (zero padded; src/codec/gpu_words.ts).
+// unpack2x16float needs no device feature. Same functions as weights_f32.wgsl.
+fn weightQuad(row: i32, col: i32, cols: i32) -> vec4<f32> {
+  let words = (cols + 1) / 2;
+  let j = col / 2;
+  let base = row * words + j;
   let lo = unpack2x16float(bitcast<u32>(w[base]));
   var hi = vec2<f32>(0.0);
   if (j + 1 < words) {
@@ -426,32 +450,35 @@ fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
   return vec4<f32>(lo, hi);
 }
 
-fn outputScale(n: i32) -> f32 {
+fn weightScale(row: i32) -> f32 {
   return 1.0;
 }
 `;
 
-/** kernels/dense_weights_f16_vec4.wgsl */
-export const DENSE_WEIGHTS_F16_VEC4_WGSL = `// Weight quads for DenseProgram from float16 pairs packed in int32 words (see dense_weights_f16),
-// bound as array<vec2<i32>> when K % 4 == 0: one load brings four halves.
-fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
-  if (k < uniforms.k) {
-    let p = w[(n * uniforms.k + k) / 4];
+/** kernels/weights_f16_vec4.wgsl */
+export const WEIGHTS_F16_VEC4_WGSL = `// Weight decoder, float16 pairs (see weights_f16.wgsl) bound as array<vec2<i32>> when
+// cols % 4 == 0: one load brings four halves. Same functions as weights_f32.wgsl.
+fn weightQuad(row: i32, col: i32, cols: i32) -> vec4<f32> {
+  if (col < cols) {
+    let p = w[(row * cols + col) / 4];
     return vec4<f32>(unpack2x16float(bitcast<u32>(p.x)), unpack2x16float(bitcast<u32>(p.y)));
   }
   return vec4<f32>(0.0);
 }
 
-fn outputScale(n: i32) -> f32 {
+fn weightScale(row: i32) -> f32 {
   return 1.0;
 }
 `;
 
-/** kernels/dense_weights_f32.wgsl */
-export const DENSE_WEIGHTS_F32_WGSL = `// Weight quads for DenseProgram from a float32 [N, K] weight.
-fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
-  let base = n * uniforms.k + k;
-  let rest = uniforms.k - k;
+/** kernels/weights_f32.wgsl */
+export const WEIGHTS_F32_WGSL = `// Weight decoder, float32: \`w\` is a row-major [rows, cols] float32 array. Shared by the dense
+// and gather-rows programs (weight_decoders.ts prepends one decoder per format).
+// weightQuad: values [col, col + 4) of row \`row\` (col a multiple of 4), zero past the row's end;
+// weightScale: the factor every value of the row is multiplied by.
+fn weightQuad(row: i32, col: i32, cols: i32) -> vec4<f32> {
+  let base = row * cols + col;
+  let rest = cols - col;
   var r = vec4<f32>(0.0);
   if (rest >= 4) {
     r = vec4<f32>(w[base], w[base + 1], w[base + 2], w[base + 3]);
@@ -463,31 +490,33 @@ fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
   return r;
 }
 
-fn outputScale(n: i32) -> f32 {
+fn weightScale(row: i32) -> f32 {
   return 1.0;
 }
 `;
 
-/** kernels/dense_weights_f32_vec4.wgsl */
-export const DENSE_WEIGHTS_F32_VEC4_WGSL = `// Weight quads for DenseProgram from a float32 [N, K] weight bound as array<vec4<f32>> (K % 4 == 0).
-fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
-  if (k < uniforms.k) {
-    return w[(n * uniforms.k + k) / 4];
+/** kernels/weights_f32_vec4.wgsl */
+export const WEIGHTS_F32_VEC4_WGSL = `// Weight decoder, float32 bound as array<vec4<f32>> (cols % 4 == 0): one load a quad. Same
+// functions as weights_f32.wgsl.
+fn weightQuad(row: i32, col: i32, cols: i32) -> vec4<f32> {
+  if (col < cols) {
+    return w[(row * cols + col) / 4];
   }
   return vec4<f32>(0.0);
 }
 
-fn outputScale(n: i32) -> f32 {
+fn weightScale(row: i32) -> f32 {
   return 1.0;
 }
 `;
 
-/** kernels/dense_weights_int8.wgsl */
-export const DENSE_WEIGHTS_INT8_WGSL = `// Weight quads for DenseProgram from int8 values packed four to an int32 word: w is
-// [N, ceil(K/4)], byte b of word j of row n holds q[n, 4j+b] (two's complement, zero padded);
-// W[n, k] = q[n, k] · scales[n], the scale applied once per output in the epilogue.
-fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
-  let word = w[n * ((uniforms.k + 3) / 4) + k / 4];
+/** kernels/weights_int8.wgsl */
+export const WEIGHTS_INT8_WGSL = `// Weight decoder, int8 per row: \`w\` is [rows, ceil(cols/4)] int32 words, byte b of word j of a
+// row holding q[row, 4j+b] (two's complement, zero padded; src/codec/gpu_words.ts), \`scales\` the
+// row scales: W[row, col] = q[row, col] · scales[row]. Same functions as weights_f32.wgsl; the
+// dense program applies weightScale once per output in its epilogue.
+fn weightQuad(row: i32, col: i32, cols: i32) -> vec4<f32> {
+  let word = w[row * ((cols + 3) / 4) + col / 4];
   return vec4<f32>(
     f32((word << 24u) >> 24u),
     f32((word << 16u) >> 24u),
@@ -495,27 +524,7 @@ fn loadWeightQuad(n: i32, k: i32) -> vec4<f32> {
     f32(word >> 24u));
 }
 
-fn outputScale(n: i32) -> f32 {
-  return scales[n];
-}
-`;
-
-/** kernels/gather_rows.wgsl */
-export const GATHER_ROWS_WGSL = `// Rows of an embedding table by id, decoded to float32: out[i, h] = table[ids[i], h] for a
-// float32 table, unpack2x16float of packed halves for float16, q · scales[id] for int8. One
-// invocation per output element. Lets word/position/token-type embeddings stay 16- or 8-bit on
-// the GPU (the VQA path reads 20 rows of a 30522-row table).
-//
-// Prepended by GatherRowsProgram (gather_rows_webgpu.ts):
-//   fn tableValue(row: i32, h: i32) -> f32 (per format).
-
-fn main(flat: i32) {
-  // flat = the global invocation index (the program's dispatch layout is flat)
-  if (flat >= uniforms.rows * uniforms.width) {
-    return;
-  }
-  let i = flat / uniforms.width;
-  let h = flat - i * uniforms.width;
-  setOutputAtIndex(flat, tableValue(ids[i], h));
+fn weightScale(row: i32) -> f32 {
+  return scales[row];
 }
 `;

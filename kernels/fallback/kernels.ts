@@ -6,8 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { checkAttention, checkLayerNorm } from '../guards.js';
-import { checkGatherRows } from '../GatherRows.js';
+import {
+  checkAttention,
+  checkDense,
+  checkGatherRows,
+  checkLayerNorm,
+  requireInputs,
+} from '../guards.js';
 import {
   LXMERT_ADD_LAYER_NORM,
   LXMERT_ATTENTION,
@@ -21,7 +26,7 @@ import {
 import { unpackWords } from '../../src/codec/gpu_words.js';
 import { attentionFallback } from './attention.js';
 import { denseFallback } from './dense.js';
-import { addLayerNormFallback } from './layer_norm.js';
+import { addLayerNormFallback } from './add_layer_norm.js';
 
 function asTensor<T extends tf.Tensor>(t: TensorInfo): T {
   return (t instanceof tf.Tensor ? t : tf.engine().makeTensorFromTensorInfo(t)) as T;
@@ -34,8 +39,9 @@ export function columns(t: tf.Tensor3D, offset: number, width: number): tf.Tenso
 }
 
 const attentionTf: KernelFunc = ({ inputs, attrs }) => {
-  const { q, k, v, mask } = inputs as Record<string, TensorInfo | undefined>;
-  if (!q || !k || !v) throw new Error(`${LXMERT_ATTENTION}: q, k and v are required`);
+  const named = inputs as Record<string, TensorInfo | undefined>;
+  const { q, k, v } = requireInputs(LXMERT_ATTENTION, named, ['q', 'k', 'v']);
+  const mask = named.mask;
   const a = attrs as unknown as AttentionAttrs;
   checkAttention(q, k, v, mask, a);
   return tf.tidy(() => {
@@ -52,9 +58,11 @@ const attentionTf: KernelFunc = ({ inputs, attrs }) => {
 };
 
 const denseTf: KernelFunc = ({ inputs, attrs, backend }) => {
-  const { x, weight, bias, scales } = inputs as Record<string, TensorInfo | undefined>;
-  if (!x || !weight || !bias) throw new Error(`${LXMERT_DENSE}: x, weight and bias are required`);
+  const named = inputs as Record<string, TensorInfo | undefined>;
+  const { x, weight, bias } = requireInputs(LXMERT_DENSE, named, ['x', 'weight', 'bias']);
+  const scales = named.scales;
   const a = attrs as unknown as DenseAttrs;
+  checkDense(x, weight, bias, scales, a);
   return tf.tidy(() => {
     let w: tf.Tensor2D;
     if (a.format === 'f32') {
@@ -76,9 +84,9 @@ const denseTf: KernelFunc = ({ inputs, attrs, backend }) => {
 };
 
 const addLayerNormTf: KernelFunc = ({ inputs, attrs }) => {
-  const { x, residual, gamma, beta } = inputs as Record<string, TensorInfo | undefined>;
-  if (!x || !gamma || !beta)
-    throw new Error(`${LXMERT_ADD_LAYER_NORM}: x, gamma and beta are required`);
+  const named = inputs as Record<string, TensorInfo | undefined>;
+  const { x, gamma, beta } = requireInputs(LXMERT_ADD_LAYER_NORM, named, ['x', 'gamma', 'beta']);
+  const residual = named.residual;
   checkLayerNorm(x, residual, gamma, beta);
   const { eps } = attrs as unknown as AddLayerNormAttrs;
   return addLayerNormFallback(
@@ -91,8 +99,9 @@ const addLayerNormTf: KernelFunc = ({ inputs, attrs }) => {
 };
 
 const gatherRowsTf: KernelFunc = ({ inputs, attrs, backend }) => {
-  const { table, ids, scales } = inputs as Record<string, TensorInfo | undefined>;
-  if (!table || !ids) throw new Error(`${LXMERT_GATHER_ROWS}: table and ids are required`);
+  const named = inputs as Record<string, TensorInfo | undefined>;
+  const { table, ids } = requireInputs(LXMERT_GATHER_ROWS, named, ['table', 'ids']);
+  const scales = named.scales;
   const a = attrs as unknown as GatherRowsAttrs;
   checkGatherRows(table, ids, scales, a);
   return tf.tidy(() => {

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 /** Dispatches recorded while a counter ran. */
 export interface DispatchStats {
   total: number;
-  /** By program class, e.g. `FusedAttentionProgram`, `MatMulPackedProgram`. */
+  /** By program class, e.g. `AttentionProgram`, `MatMulPackedProgram`. */
   byProgram: Record<string, number>;
 }
 

@@ -97,7 +97,7 @@ describe('LxmertAttention (webgpu) vs fallback', () => {
       expect(relL2(ctx, refCtx)).toBeLessThan(1e-5);
       expect(maxAbs(ctx, refCtx)).toBeLessThan(1e-5);
       expect(maxAbs(probs, refProbs)).toBeLessThan(1e-6);
-      expect(stats.byProgram).toEqual({ FusedAttentionProgram: 1, AttentionProbsProgram: 1 });
+      expect(stats.byProgram).toEqual({ AttentionProgram: 1, AttentionProbsProgram: 1 });
       tf.dispose([r.context, r.probs!, t.q, t.k, t.v, ...(t.mask ? [t.mask] : [])]);
     });
   }

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseWebGPU } from '../../src/backend.js';
-import { addLayerNormFallback } from '../../kernels/fallback/layer_norm.js';
+import { addLayerNormFallback } from '../../kernels/fallback/add_layer_norm.js';
 import { addLayerNorm } from '../../kernels/ops.js';
 import { trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
 import { maxAbs, onCpu, randomArray, relL2, useWebGPU } from './webgpu_env.js';

@@ -2,13 +2,14 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { AttentionProbsProgram } from './attention_probs_webgpu.js';
-import { FusedAttentionProgram } from './attention_webgpu.js';
-import { checkAttention } from './guards.js';
+import { AttentionProgram } from './attention_webgpu.js';
+import { checkAttention, requireInputs } from './guards.js';
 import { LXMERT_ATTENTION, type AttentionAttrs } from './names.js';
 
-export const fusedAttentionWebGPU: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { q, k, v, mask } = inputs as Record<string, TensorInfo | undefined>;
-  if (!q || !k || !v) throw new Error(`${LXMERT_ATTENTION}: q, k and v are required`);
+export const attentionWebGPU: KernelFunc = ({ inputs, backend, attrs }) => {
+  const named = inputs as Record<string, TensorInfo | undefined>;
+  const { q, k, v } = requireInputs(LXMERT_ATTENTION, named, ['q', 'k', 'v']);
+  const mask = named.mask;
   const a = attrs as unknown as AttentionAttrs;
   const { batch, lq, lk, headDim } = checkAttention(q, k, v, mask, a);
   const gpu = backend as WebGPUBackend;
@@ -27,7 +28,7 @@ export const fusedAttentionWebGPU: KernelFunc = ({ inputs, backend, attrs }) => 
     { type: 'int32', data: [a.hidden] },
     { type: 'float32', data: [1 / Math.sqrt(headDim)] },
   ];
-  const program = new FusedAttentionProgram(batch, lq, a.numHeads, headDim, !!mask);
+  const program = new AttentionProgram(batch, lq, a.numHeads, headDim, !!mask);
   const context = gpu.runWebGPUProgram(program, tensors, 'float32', uniforms);
   if (!a.returnProbs) return context;
   const probsProgram = new AttentionProbsProgram(batch, lq, lk, a.numHeads, headDim, !!mask);
@@ -36,8 +37,8 @@ export const fusedAttentionWebGPU: KernelFunc = ({ inputs, backend, attrs }) => 
   return [context, probs];
 };
 
-export const fusedAttentionWebGPUConfig: KernelConfig = {
+export const attentionWebGPUConfig: KernelConfig = {
   kernelName: LXMERT_ATTENTION,
   backendName: 'webgpu',
-  kernelFunc: fusedAttentionWebGPU,
+  kernelFunc: attentionWebGPU,
 };
