@@ -6,7 +6,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addLayerNorm, attention, dense, splitProjections } from '../../kernels/ops.js';
 import type { LinearWeights } from '../../kernels/types.js';
 import type { LxmertConfig } from '../config.js';
-import { LN_EPS, LxmertModule, type LayerNormWeights, type WeightSource } from './module.js';
+import {
+  asList,
+  LN_EPS,
+  LxmertModule,
+  maskArg,
+  type Kwargs,
+  type LayerNormWeights,
+  type WeightSource,
+} from './module.js';
 
 /** Output of an attention block: the new hidden states and, on request, the probabilities. */
 export type AttentionOutput = {
@@ -27,7 +35,7 @@ export class LxmertAttention extends LxmertModule {
   readonly numHeads: number;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     const h = cfg.hiddenSize;
     this.numHeads = cfg.numAttentionHeads;
     this.qkv = this.linearConcat(['query', 'key', 'value'], h, h);
@@ -73,27 +81,24 @@ export class LxmertAttention extends LxmertModule {
     });
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const [hidden, context, mask] = inputs as tf.Tensor[];
-    return this.attend(
-      hidden as tf.Tensor3D,
-      (context ?? hidden) as tf.Tensor3D,
-      (mask ?? null) as tf.Tensor2D | null,
-      false,
-    ).output;
+  /** [hidden] or [hidden, context]; kwargs.mask the additive key mask → attend().output. */
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): tf.Tensor {
+    const [hidden, context] = asList(inputs) as tf.Tensor3D[];
+    return this.attend(hidden, context ?? hidden, maskArg(kwargs.mask), false).output;
   }
 }
 
-/** dense → residual add + LayerNorm (HF `LxmertAttentionOutput`, also `LxmertOutput`'s math). */
+/** dense → residual add + LayerNorm, H → H (HF `LxmertAttentionOutput`; `LxmertOutput` too). */
 export class LxmertAttentionOutput extends LxmertModule {
   static readonly className: string = 'LxmertAttentionOutput';
   readonly dense: LinearWeights;
-  readonly layerNormW: LayerNormWeights;
+  readonly LayerNorm: LayerNormWeights;
 
-  constructor(inDim: number, hidden: number, prefix: string, source: WeightSource) {
-    super(prefix, source);
-    this.dense = this.linear('dense', inDim, hidden);
-    this.layerNormW = this.layerNorm('LayerNorm', hidden);
+  /** @param inDim the dense's input width: H here, intermediate in LxmertOutput */
+  constructor(cfg: LxmertConfig, prefix: string, source: WeightSource, inDim = cfg.hiddenSize) {
+    super(cfg, prefix, source);
+    this.dense = this.linear('dense', inDim, cfg.hiddenSize);
+    this.LayerNorm = this.layerNorm('LayerNorm', cfg.hiddenSize);
   }
 
   /** LayerNorm(dense(x) + residual). */
@@ -104,8 +109,8 @@ export class LxmertAttentionOutput extends LxmertModule {
         addLayerNorm(
           dense(x, this.dense),
           residual,
-          this.layerNormW.gamma,
-          this.layerNormW.beta,
+          this.LayerNorm.gamma,
+          this.LayerNorm.beta,
           LN_EPS,
         ) as tf.Tensor3D,
     );
@@ -113,20 +118,18 @@ export class LxmertAttentionOutput extends LxmertModule {
 }
 
 /**
- * Attention + output block. `self` for self-attention (`LxmertSelfAttentionLayer`, module names
- * `self`/`output`), `att` for cross-attention (`LxmertCrossAttentionLayer`, `att`/`output`).
+ * Attention + output block: `self`/`output` for self-attention (`LxmertSelfAttentionLayer`),
+ * `att`/`output` for cross-attention (`LxmertCrossAttentionLayer`).
  */
 abstract class AttentionBlock extends LxmertModule {
-  readonly attention: LxmertAttention;
-  /** HF `output` (renamed: tf.js Layer has an `output` accessor). */
+  /** HF `output` (FORCED_RENAMES: tf.js Layer has an `output` accessor). */
   readonly attOutput: LxmertAttentionOutput;
+  protected readonly inner: LxmertAttention;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource, attName: 'self' | 'att') {
-    super(prefix, source);
-    this.attention = this.child(new LxmertAttention(cfg, `${prefix}.${attName}`, source));
-    this.attOutput = this.child(
-      new LxmertAttentionOutput(cfg.hiddenSize, cfg.hiddenSize, `${prefix}.output`, source),
-    );
+    super(cfg, prefix, source);
+    this.inner = this.child(new LxmertAttention(cfg, `${prefix}.${attName}`, source));
+    this.attOutput = this.child(new LxmertAttentionOutput(cfg, `${prefix}.output`, source));
   }
 
   protected run(
@@ -136,7 +139,7 @@ abstract class AttentionBlock extends LxmertModule {
     withProbs: boolean,
   ): AttentionOutput {
     return tf.tidy(() => {
-      const a = this.attention.attend(input, context, mask, withProbs);
+      const a = this.inner.attend(input, context, mask, withProbs);
       const output = this.attOutput.call([a.output, input]);
       return a.probs ? { output, probs: a.probs } : { output };
     });
@@ -145,8 +148,11 @@ abstract class AttentionBlock extends LxmertModule {
 
 export class LxmertSelfAttentionLayer extends AttentionBlock {
   static readonly className: string = 'LxmertSelfAttentionLayer';
+  readonly self: LxmertAttention;
+
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
     super(cfg, prefix, source, 'self');
+    this.self = this.inner;
   }
 
   /** @param input [B, L, H]; @param mask [B, L] additive */
@@ -154,16 +160,20 @@ export class LxmertSelfAttentionLayer extends AttentionBlock {
     return this.run(input, input, mask, withProbs);
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const [input, mask] = inputs as tf.Tensor[];
-    return this.forward(input as tf.Tensor3D, (mask ?? null) as tf.Tensor2D | null).output;
+  /** input [B, L, H]; kwargs.mask [B, L] additive → forward().output. */
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): tf.Tensor {
+    const [input] = asList(inputs) as tf.Tensor3D[];
+    return this.forward(input, maskArg(kwargs.mask)).output;
   }
 }
 
 export class LxmertCrossAttentionLayer extends AttentionBlock {
   static readonly className: string = 'LxmertCrossAttentionLayer';
+  readonly att: LxmertAttention;
+
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
     super(cfg, prefix, source, 'att');
+    this.att = this.inner;
   }
 
   /** @param input [B, Lq, H]; @param context [B, Lk, H]; @param contextMask [B, Lk] additive */
@@ -177,11 +187,11 @@ export class LxmertCrossAttentionLayer extends AttentionBlock {
   }
 
   /**
-   * Both directions with this one module, as LxmertXLayer.cross_att does: a attends to b and b
-   * to a, each stream projected once (its q serves one direction, its k and v the other).
+   * Both directions through this one module, each stream projected once (its q serves one
+   * direction, its k and v the other): what LxmertXLayer.crossAtt runs.
    * @returns [a's new states (+ a→b probs), b's new states]
    */
-  both(
+  forwardBothWays(
     a: tf.Tensor3D,
     aMask: tf.Tensor2D | null,
     b: tf.Tensor3D,
@@ -189,22 +199,19 @@ export class LxmertCrossAttentionLayer extends AttentionBlock {
     withProbs = false,
   ): [AttentionOutput, AttentionOutput] {
     return tf.tidy(() => {
-      const pa = this.attention.project(a); // [B, La, 3H]
-      const pb = this.attention.project(b); // [B, Lb, 3H]
-      const ab = this.attention.attendProjected(pa, pb, bMask, withProbs);
-      const ba = this.attention.attendProjected(pb, pa, aMask, false);
+      const pa = this.att.project(a); // [B, La, 3H]
+      const pb = this.att.project(b); // [B, Lb, 3H]
+      const ab = this.att.attendProjected(pa, pb, bMask, withProbs);
+      const ba = this.att.attendProjected(pb, pa, aMask, false);
       const outA = this.attOutput.call([ab.output, a]);
       const outB = this.attOutput.call([ba.output, b]);
       return [ab.probs ? { output: outA, probs: ab.probs } : { output: outA }, { output: outB }];
     });
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const [input, context, mask] = inputs as tf.Tensor[];
-    return this.forward(
-      input as tf.Tensor3D,
-      context as tf.Tensor3D,
-      (mask ?? null) as tf.Tensor2D | null,
-    ).output;
+  /** [input, context]; kwargs.mask [B, Lk] additive → forward().output. */
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): tf.Tensor {
+    const [input, context] = asList(inputs) as tf.Tensor3D[];
+    return this.forward(input, context, maskArg(kwargs.mask)).output;
   }
 }

@@ -6,7 +6,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addLayerNorm, dense, gatherRows } from '../../kernels/ops.js';
 import type { LinearWeights } from '../../kernels/types.js';
 import type { LxmertConfig } from '../config.js';
-import { LN_EPS, LxmertModule, type LayerNormWeights, type WeightSource } from './module.js';
+import {
+  asList,
+  LN_EPS,
+  LxmertModule,
+  type LayerNormWeights,
+  type WeightSource,
+} from './module.js';
 
 /** word + position + token-type embeddings → LayerNorm. */
 export class LxmertEmbeddings extends LxmertModule {
@@ -15,10 +21,10 @@ export class LxmertEmbeddings extends LxmertModule {
   readonly wordEmbeddings: LinearWeights;
   readonly positionEmbeddings: LinearWeights;
   readonly tokenTypeEmbeddings: LinearWeights;
-  readonly layerNormW: LayerNormWeights;
+  readonly LayerNorm: LayerNormWeights;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     const h = cfg.hiddenSize;
     this.wordEmbeddings = this.embedding('word_embeddings.weight', cfg.vocabSize, h);
     this.positionEmbeddings = this.embedding(
@@ -27,7 +33,7 @@ export class LxmertEmbeddings extends LxmertModule {
       h,
     );
     this.tokenTypeEmbeddings = this.embedding('token_type_embeddings.weight', cfg.typeVocabSize, h);
-    this.layerNormW = this.layerNorm('LayerNorm', h);
+    this.LayerNorm = this.layerNorm('LayerNorm', h);
   }
 
   /**
@@ -36,7 +42,7 @@ export class LxmertEmbeddings extends LxmertModule {
    * @returns [B, L, H]
    */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor3D {
-    const [inputIds, tokenTypeIds] = inputs as tf.Tensor2D[];
+    const [inputIds, tokenTypeIds] = asList(inputs) as tf.Tensor2D[];
     return tf.tidy(() => {
       const [b, seqLen] = inputIds.shape;
       const rows = (table: LinearWeights, ids: tf.Tensor) =>
@@ -48,8 +54,8 @@ export class LxmertEmbeddings extends LxmertModule {
       return addLayerNorm(
         sum,
         null,
-        this.layerNormW.gamma,
-        this.layerNormW.beta,
+        this.LayerNorm.gamma,
+        this.LayerNorm.beta,
         LN_EPS,
       ) as tf.Tensor3D;
     });
@@ -65,7 +71,7 @@ export class LxmertVisualFeatureEncoder extends LxmertModule {
   readonly boxLayerNorm: LayerNormWeights;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     const h = cfg.hiddenSize;
     this.visnFc = this.linear('visn_fc', cfg.visualFeatDim, h);
     this.visnLayerNorm = this.layerNorm('visn_layer_norm', h);
@@ -79,7 +85,7 @@ export class LxmertVisualFeatureEncoder extends LxmertModule {
    * @returns [B, V, H]
    */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor3D {
-    const [feats, pos] = inputs as tf.Tensor3D[];
+    const [feats, pos] = asList(inputs) as tf.Tensor3D[];
     return tf.tidy(() => {
       const x = addLayerNorm(
         dense(feats, this.visnFc),

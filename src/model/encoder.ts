@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LxmertConfig } from '../config.js';
 import { LxmertVisualFeatureEncoder } from './embeddings.js';
 import { LxmertLayer } from './layer.js';
-import { LxmertModule, type WeightSource } from './module.js';
+import { asList, LxmertModule, maskArg, type Kwargs, type WeightSource } from './module.js';
 import { LxmertXLayer } from './x_layer.js';
 
 export type EncoderOutput = {
@@ -30,7 +30,7 @@ export class LxmertEncoder extends LxmertModule {
   readonly xLayers: LxmertXLayer[] = [];
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     this.visnFc = this.child(new LxmertVisualFeatureEncoder(cfg, `${prefix}.visn_fc`, source));
     for (let i = 0; i < cfg.lLayers; i++) {
       this.layer.push(this.child(new LxmertLayer(cfg, `${prefix}.layer.${i}`, source)));
@@ -121,17 +121,14 @@ export class LxmertEncoder extends LxmertModule {
     });
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
-    const [lang, langMask, feats, pos, visnMask] = inputs as tf.Tensor[];
-    const r = this.forward(
-      lang as tf.Tensor3D,
-      (langMask ?? null) as tf.Tensor2D | null,
-      feats as tf.Tensor3D,
-      pos as tf.Tensor3D,
-      (visnMask ?? null) as tf.Tensor2D | null,
-      false,
-      false,
-    );
+  /**
+   * [lang, feats, pos]; kwargs.langMask, kwargs.visnMask additive → [forward().lang, .visn]
+   * (HF's encoder outputs).
+   */
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): tf.Tensor[] {
+    const [lang, feats, pos] = asList(inputs) as tf.Tensor3D[];
+    const langMask = maskArg(kwargs.langMask);
+    const r = this.forward(lang, langMask, feats, pos, maskArg(kwargs.visnMask), false, false);
     return [r.lang, r.visn];
   }
 }

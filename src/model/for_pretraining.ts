@@ -6,15 +6,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LxmertConfig } from '../config.js';
 import { LxmertError } from '../errors.js';
-import {
-  LxmertLinear,
-  LxmertLMPredictionHead,
-  LxmertVisualAnswerHead,
-  LxmertVisualObjHead,
-} from './heads.js';
+import { LxmertPreTrainingHeads, LxmertVisualAnswerHead, LxmertVisualObjHead } from './heads.js';
 import type { ForwardOptions, LxmertInputs } from './inputs.js';
-import { LxmertModel, type LxmertOutputs } from './lxmert_model.js';
-import { LxmertModule, type WeightSource } from './module.js';
+import { lxmertInputs, LxmertModel, type LxmertOutputs } from './lxmert_model.js';
+import { LxmertModule, type Kwargs, type WeightSource } from './module.js';
 
 /** Visual head names → the output names used by the golden files. */
 const VISUAL_OUTPUT_NAMES = {
@@ -26,26 +21,15 @@ const VISUAL_OUTPUT_NAMES = {
 export class LxmertForPreTraining extends LxmertModule {
   static readonly className: string = 'LxmertForPreTraining';
   readonly lxmert: LxmertModel;
-  /** `cls.predictions` */
-  readonly predictions: LxmertLMPredictionHead;
-  /** `cls.seq_relationship` */
-  readonly seqRelationship: LxmertLinear;
+  readonly cls: LxmertPreTrainingHeads;
   readonly objPredictHead: LxmertVisualObjHead | null;
   readonly answerHead: LxmertVisualAnswerHead | null;
 
-  constructor(
-    readonly config: LxmertConfig,
-    source: WeightSource,
-  ) {
-    super('', source);
+  constructor(config: LxmertConfig, source: WeightSource) {
+    super(config, '', source);
     this.lxmert = this.child(new LxmertModel(config, source, 'lxmert'));
     const tied = this.lxmert.embeddings.wordEmbeddings;
-    this.predictions = this.child(
-      new LxmertLMPredictionHead(config, 'cls.predictions', source, tied),
-    );
-    this.seqRelationship = this.child(
-      new LxmertLinear(config.hiddenSize, 2, 'cls.seq_relationship', source),
-    );
+    this.cls = this.child(new LxmertPreTrainingHeads(config, 'cls', source, tied));
     this.objPredictHead = config.taskObjPredict
       ? this.child(new LxmertVisualObjHead(config, 'obj_predict_head', source))
       : null;
@@ -63,11 +47,15 @@ export class LxmertForPreTraining extends LxmertModule {
     const base = this.lxmert.forward(inputs, opts);
     return tf.tidy(() => {
       const out: LxmertOutputs = { ...base };
-      out.prediction_logits = this.predictions.call(base.language_output);
-      out.cross_relationship_score = this.seqRelationship.call(base.pooled_output);
+      const [prediction, relationship] = this.cls.forward(
+        base.language_output as tf.Tensor3D,
+        base.pooled_output as tf.Tensor2D,
+      );
+      out.prediction_logits = prediction;
+      out.cross_relationship_score = relationship;
       if (this.answerHead) out.question_answering_score = this.answerHead.call(base.pooled_output);
       if (this.objPredictHead) {
-        const heads = this.objPredictHead.heads(base.vision_output as tf.Tensor3D);
+        const heads = this.objPredictHead.forward(base.vision_output as tf.Tensor3D);
         for (const [k, t] of Object.entries(heads)) {
           out[VISUAL_OUTPUT_NAMES[k as keyof typeof VISUAL_OUTPUT_NAMES]] = t;
         }
@@ -86,7 +74,15 @@ export class LxmertForPreTraining extends LxmertModule {
     return tf.tidy(() => head.call(this.lxmert.pooledOutput(inputs, opts)));
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
-    return this.lxmert.call(inputs);
+  /**
+   * LxmertModel.call's inputs and kwargs → [prediction_logits, cross_relationship_score,
+   * question_answering_score (task_qa)] of forward(), HF's output order.
+   */
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): tf.Tensor[] {
+    const out = this.forward(lxmertInputs(inputs, kwargs));
+    const names = ['prediction_logits', 'cross_relationship_score', 'question_answering_score'];
+    const kept = names.filter((n) => n in out).map((n) => out[n]);
+    tf.dispose(Object.values(out).filter((t) => !kept.includes(t)));
+    return kept;
   }
 }

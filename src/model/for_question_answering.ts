@@ -6,19 +6,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LxmertConfig } from '../config.js';
 import { LxmertVisualAnswerHead } from './heads.js';
 import type { ForwardOptions, LxmertInputs } from './inputs.js';
-import { LxmertModel, type LxmertOutputs } from './lxmert_model.js';
-import { LxmertModule, type WeightSource } from './module.js';
+import { lxmertInputs, LxmertModel, type LxmertOutputs } from './lxmert_model.js';
+import { LxmertModule, type Kwargs, type WeightSource } from './module.js';
 
 export class LxmertForQuestionAnswering extends LxmertModule {
   static readonly className: string = 'LxmertForQuestionAnswering';
   readonly lxmert: LxmertModel;
   readonly answerHead: LxmertVisualAnswerHead;
 
-  constructor(
-    readonly config: LxmertConfig,
-    source: WeightSource,
-  ) {
-    super('', source);
+  constructor(config: LxmertConfig, source: WeightSource) {
+    super(config, '', source);
     this.lxmert = this.child(new LxmertModel(config, source, 'lxmert'));
     this.answerHead = this.child(new LxmertVisualAnswerHead(config, 'answer_head', source));
   }
@@ -37,7 +34,11 @@ export class LxmertForQuestionAnswering extends LxmertModule {
     return tf.tidy(() => this.answerHead.call(this.lxmert.pooledOutput(inputs, opts)));
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => this.answerHead.call(this.lxmert.call(inputs)[2]));
+  /** LxmertModel.call's inputs and kwargs → forward().question_answering_score. */
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): tf.Tensor {
+    const out = this.forward(lxmertInputs(inputs, kwargs));
+    const score = out.question_answering_score;
+    tf.dispose(Object.values(out).filter((t) => t !== score));
+    return score;
   }
 }

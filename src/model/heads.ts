@@ -1,7 +1,7 @@
 /**
  * LxmertPooler and the heads: LxmertPredictionHeadTransform, LxmertLMPredictionHead (decoder
- * tied to the word embeddings), LxmertVisualObjHead, LxmertPreTrainingHeads' seq_relationship,
- * LxmertVisualAnswerHead.
+ * tied to the word embeddings), LxmertPreTrainingHeads (`predictions` + `seq_relationship`),
+ * LxmertVisualObjHead, LxmertVisualAnswerHead.
  * Original source: transformers/models/lxmert/modeling_lxmert.py.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,7 +10,13 @@ import { releaseDequantized } from '../../kernels/weights.js';
 import type { Activation, LinearWeights } from '../../kernels/types.js';
 import type { LxmertConfig } from '../config.js';
 import { activationOf } from './activations.js';
-import { LN_EPS, LxmertModule, type LayerNormWeights, type WeightSource } from './module.js';
+import {
+  asList,
+  LN_EPS,
+  LxmertModule,
+  type LayerNormWeights,
+  type WeightSource,
+} from './module.js';
 
 /** tanh(dense(hidden[:, 0])). */
 export class LxmertPooler extends LxmertModule {
@@ -18,13 +24,13 @@ export class LxmertPooler extends LxmertModule {
   readonly dense: LinearWeights;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     this.dense = this.linear('dense', cfg.hiddenSize, cfg.hiddenSize);
   }
 
   /** @param hidden [B, L, H] → [B, H] */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor2D {
-    const hidden = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+    const [hidden] = asList(inputs) as tf.Tensor3D[];
     return tf.tidy(() => {
       const [b, , h] = hidden.shape;
       const first = tf.reshape(tf.slice(hidden, [0, 0, 0], [b, 1, h]), [b, h]);
@@ -37,24 +43,25 @@ export class LxmertPooler extends LxmertModule {
 export class LxmertPredictionHeadTransform extends LxmertModule {
   static readonly className: string = 'LxmertPredictionHeadTransform';
   readonly dense: LinearWeights;
-  readonly layerNormW: LayerNormWeights;
-  readonly act: Activation;
+  readonly transformActFn: Activation;
+  readonly LayerNorm: LayerNormWeights;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     this.dense = this.linear('dense', cfg.hiddenSize, cfg.hiddenSize);
-    this.layerNormW = this.layerNorm('LayerNorm', cfg.hiddenSize);
-    this.act = activationOf(cfg.hiddenAct);
+    this.transformActFn = activationOf(cfg.hiddenAct);
+    this.LayerNorm = this.layerNorm('LayerNorm', cfg.hiddenSize);
   }
 
+  /** x [..., H] → [..., H]. */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const [x] = asList(inputs);
     return tf.tidy(() =>
       addLayerNorm(
-        dense(x, this.dense, this.act),
+        dense(x, this.dense, this.transformActFn),
         null,
-        this.layerNormW.gamma,
-        this.layerNormW.beta,
+        this.LayerNorm.gamma,
+        this.LayerNorm.beta,
         LN_EPS,
       ),
     );
@@ -74,7 +81,7 @@ export class LxmertLMPredictionHead extends LxmertModule {
     source: WeightSource,
     wordEmbeddings: LinearWeights,
   ) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     this.transform = this.child(
       new LxmertPredictionHeadTransform(cfg, `${prefix}.transform`, source),
     );
@@ -95,7 +102,7 @@ export class LxmertLMPredictionHead extends LxmertModule {
 
   /** @param hidden [B, L, H] → [B, L, vocab] */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const [x] = asList(inputs);
     return tf.tidy(() => dense(this.transform.call(x), this.decoder));
   }
 
@@ -114,7 +121,7 @@ export class LxmertVisualObjHead extends LxmertModule {
   readonly decoderDict = new Map<'obj' | 'attr' | 'feat', LinearWeights>();
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     this.transform = this.child(
       new LxmertPredictionHeadTransform(cfg, `${prefix}.transform`, source),
     );
@@ -128,7 +135,7 @@ export class LxmertVisualObjHead extends LxmertModule {
   }
 
   /** @param hidden [B, V, H] → {obj: [B, V, objects], attr: [B, V, attrs], feat: [B, V, F]} */
-  heads(hidden: tf.Tensor3D): Record<string, tf.Tensor> {
+  forward(hidden: tf.Tensor3D): Record<string, tf.Tensor> {
     return tf.tidy(() => {
       const x = this.transform.call(hidden);
       const out: Record<string, tf.Tensor> = {};
@@ -137,49 +144,82 @@ export class LxmertVisualObjHead extends LxmertModule {
     });
   }
 
+  /** hidden [B, V, H] → forward()'s outputs in decoder_dict order. */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
-    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
-    return Object.values(this.heads(x));
+    const [x] = asList(inputs) as tf.Tensor3D[];
+    return Object.values(this.forward(x));
   }
 }
 
-/** A single Linear layer as a module (HF `cls.seq_relationship`). */
-export class LxmertLinear extends LxmertModule {
-  static readonly className: string = 'LxmertLinear';
-  readonly dense: LinearWeights;
+/** HF `LxmertPreTrainingHeads` (`cls`): the masked-LM head and the cross-modality matcher. */
+export class LxmertPreTrainingHeads extends LxmertModule {
+  static readonly className: string = 'LxmertPreTrainingHeads';
+  readonly predictions: LxmertLMPredictionHead;
+  /** Linear(H, 2): matched / not matched, from the pooled output. */
+  readonly seqRelationship: LinearWeights;
 
-  constructor(inDim: number, outDim: number, prefix: string, source: WeightSource) {
-    super('', source);
-    this.dense = this.linear(prefix, inDim, outDim);
+  /** @param wordEmbeddings the tied MLM decoder weight [vocab, H] (owned by the embeddings) */
+  constructor(
+    cfg: LxmertConfig,
+    prefix: string,
+    source: WeightSource,
+    wordEmbeddings: LinearWeights,
+  ) {
+    super(cfg, prefix, source);
+    this.predictions = this.child(
+      new LxmertLMPredictionHead(cfg, `${prefix}.predictions`, source, wordEmbeddings),
+    );
+    this.seqRelationship = this.linear('seq_relationship', cfg.hiddenSize, 2);
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return dense(Array.isArray(inputs) ? inputs[0] : inputs, this.dense);
+  /**
+   * @param sequenceOutput [B, L, H] language output; @param pooledOutput [B, H]
+   * @returns [prediction_scores [B, L, vocab], seq_relationship_score [B, 2]]
+   */
+  forward(sequenceOutput: tf.Tensor3D, pooledOutput: tf.Tensor2D): [tf.Tensor, tf.Tensor] {
+    return tf.tidy(() => [
+      this.predictions.call(sequenceOutput),
+      dense(pooledOutput, this.seqRelationship),
+    ]);
+  }
+
+  /** [sequenceOutput, pooledOutput] → forward()'s two outputs. */
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const [sequence, pooled] = asList(inputs);
+    return this.forward(sequence as tf.Tensor3D, pooled as tf.Tensor2D);
   }
 }
 
-/** Linear(H, 2H) → GELU → LayerNorm(2H) → Linear(2H, labels) (`answer_head.logit_fc`). */
+/**
+ * HF's `logit_fc`, an nn.Sequential: [0] Linear(H, 2H), [1] GeLU (exact erf),
+ * [2] LayerNorm(2H), [3] Linear(2H, num_qa_labels).
+ */
+export type LogitFc = readonly [LinearWeights, 'gelu', LayerNormWeights, LinearWeights];
+
+/** The answer classifier over the pooled output (HF `LxmertVisualAnswerHead`, `answer_head`). */
 export class LxmertVisualAnswerHead extends LxmertModule {
   static readonly className: string = 'LxmertVisualAnswerHead';
-  readonly fc0: LinearWeights;
-  readonly layerNormW: LayerNormWeights;
-  readonly fc3: LinearWeights;
+  readonly logitFc: LogitFc;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     const h = cfg.hiddenSize;
-    this.fc0 = this.linear('logit_fc.0', h, 2 * h);
-    this.layerNormW = this.layerNorm('logit_fc.2', 2 * h);
-    this.fc3 = this.linear('logit_fc.3', 2 * h, cfg.numQaLabels);
+    this.logitFc = [
+      this.linear('logit_fc.0', h, 2 * h),
+      'gelu',
+      this.layerNorm('logit_fc.2', 2 * h),
+      this.linear('logit_fc.3', 2 * h, cfg.numQaLabels),
+    ];
   }
 
   /** @param pooled [B, H] → [B, num_qa_labels] */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor2D {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const [x] = asList(inputs);
+    const [fc0, act, norm, fc3] = this.logitFc;
     return tf.tidy(() => {
-      const g = dense(x, this.fc0, 'gelu'); // HF's GeLU(): exact erf
-      const n = addLayerNorm(g, null, this.layerNormW.gamma, this.layerNormW.beta, LN_EPS);
-      return dense(n, this.fc3) as tf.Tensor2D;
+      const g = dense(x, fc0, act);
+      const n = addLayerNorm(g, null, norm.gamma, norm.beta, LN_EPS);
+      return dense(n, fc3) as tf.Tensor2D;
     });
   }
 }

@@ -12,23 +12,24 @@ import {
   LxmertSelfAttentionLayer,
   type AttentionOutput,
 } from './attention.js';
-import { LxmertModule, type WeightSource } from './module.js';
+import { asList, LxmertModule, maskArg, type Kwargs, type WeightSource } from './module.js';
 
 /** act(dense(x)), H → intermediate. */
 export class LxmertIntermediate extends LxmertModule {
   static readonly className: string = 'LxmertIntermediate';
   readonly dense: LinearWeights;
-  readonly act: Activation;
+  readonly intermediateActFn: Activation;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     this.dense = this.linear('dense', cfg.hiddenSize, cfg.intermediateSize);
-    this.act = activationOf(cfg.hiddenAct);
+    this.intermediateActFn = activationOf(cfg.hiddenAct);
   }
 
+  /** x [B, L, H] → [B, L, intermediate]. */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor3D {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    return dense(x, this.dense, this.act) as tf.Tensor3D;
+    const [x] = asList(inputs);
+    return dense(x, this.dense, this.intermediateActFn) as tf.Tensor3D;
   }
 }
 
@@ -36,7 +37,7 @@ export class LxmertIntermediate extends LxmertModule {
 export class LxmertOutput extends LxmertAttentionOutput {
   static override readonly className: string = 'LxmertOutput';
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(cfg.intermediateSize, cfg.hiddenSize, prefix, source);
+    super(cfg, prefix, source, cfg.intermediateSize);
   }
 }
 
@@ -45,11 +46,11 @@ export class LxmertLayer extends LxmertModule {
   static readonly className: string = 'LxmertLayer';
   readonly attention: LxmertSelfAttentionLayer;
   readonly intermediate: LxmertIntermediate;
-  /** HF `output` (renamed: tf.js Layer has an `output` accessor). */
+  /** HF `output` (FORCED_RENAMES: tf.js Layer has an `output` accessor). */
   readonly ffnOutput: LxmertOutput;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     this.attention = this.child(new LxmertSelfAttentionLayer(cfg, `${prefix}.attention`, source));
     this.intermediate = this.child(new LxmertIntermediate(cfg, `${prefix}.intermediate`, source));
     this.ffnOutput = this.child(new LxmertOutput(cfg, `${prefix}.output`, source));
@@ -64,8 +65,9 @@ export class LxmertLayer extends LxmertModule {
     });
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const [hidden, mask] = inputs as tf.Tensor[];
-    return this.forward(hidden as tf.Tensor3D, (mask ?? null) as tf.Tensor2D | null).output;
+  /** hidden [B, L, H]; kwargs.mask [B, L] additive → forward().output. */
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): tf.Tensor {
+    const [hidden] = asList(inputs) as tf.Tensor3D[];
+    return this.forward(hidden, maskArg(kwargs.mask)).output;
   }
 }

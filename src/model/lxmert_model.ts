@@ -8,7 +8,7 @@ import { LxmertEmbeddings } from './embeddings.js';
 import { LxmertEncoder } from './encoder.js';
 import { LxmertPooler } from './heads.js';
 import { extendedMask, validateInputs, type ForwardOptions, type LxmertInputs } from './inputs.js';
-import { LxmertModule, type WeightSource } from './module.js';
+import { asList, LxmertModule, type Kwargs, type WeightSource } from './module.js';
 
 /** Outputs by the golden files' names (`language_output`, `language_hidden_states.3` …). */
 export type LxmertOutputs = Record<string, tf.Tensor>;
@@ -20,12 +20,8 @@ export class LxmertModel extends LxmertModule {
   readonly pooler: LxmertPooler;
 
   /** @param prefix '' for a bare LxmertModel checkpoint, 'lxmert' inside the head classes */
-  constructor(
-    readonly config: LxmertConfig,
-    source: WeightSource,
-    prefix = '',
-  ) {
-    super(prefix, source);
+  constructor(config: LxmertConfig, source: WeightSource, prefix = '') {
+    super(config, prefix, source);
     const p = prefix ? `${prefix}.` : '';
     this.embeddings = this.child(new LxmertEmbeddings(config, `${p}embeddings`, source));
     this.encoder = this.child(new LxmertEncoder(config, `${p}encoder`, source));
@@ -109,13 +105,27 @@ export class LxmertModel extends LxmertModule {
     });
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
-    const [inputIds, visualFeats, visualPos] = inputs as tf.Tensor[];
-    const out = this.forward({
-      inputIds: inputIds as tf.Tensor2D,
-      visualFeats: visualFeats as tf.Tensor3D,
-      visualPos: visualPos as tf.Tensor3D,
-    });
+  /**
+   * [inputIds, visualFeats, visualPos]; kwargs.tokenTypeIds, .attentionMask,
+   * .visualAttentionMask → [language_output, vision_output, pooled_output] of forward().
+   */
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): tf.Tensor[] {
+    const out = this.forward(lxmertInputs(inputs, kwargs));
     return [out.language_output, out.vision_output, out.pooled_output];
   }
+}
+
+/** The LxmertInputs of a call(): tensors in HF's argument order, the optional ones as kwargs. */
+export function lxmertInputs(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): LxmertInputs {
+  const [inputIds, visualFeats, visualPos] = asList(inputs);
+  const x: LxmertInputs = {
+    inputIds: inputIds as tf.Tensor2D,
+    visualFeats: visualFeats as tf.Tensor3D,
+    visualPos: visualPos as tf.Tensor3D,
+  };
+  for (const k of ['tokenTypeIds', 'attentionMask', 'visualAttentionMask'] as const) {
+    const t = kwargs[k];
+    if (t instanceof tf.Tensor) x[k] = t as tf.Tensor2D;
+  }
+  return x;
 }

@@ -3,8 +3,13 @@
  * up by their Hugging Face state_dict names, so loading is a mechanical name → tensor map.
  *
  * Layers are built from a config with their weights at construction (their shapes follow from
- * the config, not from the inputs), and the model calls `call`/`forward` directly: `apply`'s
- * symbolic machinery buys nothing for an inference-only graph and costs per-call overhead.
+ * the config, not from the inputs). `call()` (and so tf.js's `apply()`) computes what the
+ * layer's `forward()` does, with optional masks passed as kwargs; the model calls `forward`
+ * directly, which also returns attentions and takes typed arguments. `getConfig()` holds the
+ * config and the HF prefix: with the same weight source they rebuild the layer.
+ *
+ * Attribute names are HF's in camelCase (`LayerNorm`, `self`, `att`, `logitFc` …) except where
+ * the tf.js Layer base owns the name (FORCED_RENAMES).
  * Linear weights are made by kernels/weights.ts in the storage the active backend runs fastest
  * (transposed float32 for the tf-op path on wasm/cpu; float32, packed float16 or int8 for the
  * WebGPU kernels), which tfjs-layers variables cannot express, so each module owns its tensors
@@ -21,6 +26,7 @@ import {
   type StorageFormat,
 } from '../../kernels/weights.js';
 import { concatRows, hostFloat32, hostValueCount, type HostValues } from '../codec/host_values.js';
+import type { LxmertConfig } from '../config.js';
 import { WeightsError, formatShape } from '../errors.js';
 
 /** A weight's values on the host, row-major: float32, float16 bits, or per-row int8. */
@@ -40,6 +46,29 @@ export interface LayerNormWeights {
   beta: tf.Tensor1D;
 }
 
+/**
+ * HF attribute names that tf.js's Layer already owns (`output` is its output-tensor accessor),
+ * and the names our layers use instead. Every other attribute keeps HF's name in camelCase.
+ */
+export const FORCED_RENAMES: Readonly<Record<string, string>> = {
+  'LxmertSelfAttentionLayer.output': 'attOutput',
+  'LxmertCrossAttentionLayer.output': 'attOutput',
+  'LxmertLayer.output': 'ffnOutput',
+};
+
+/** The kwargs of a layer's call() (tf.js passes apply()'s through): optional masks. */
+export type Kwargs = Record<string, unknown>;
+
+/** The inputs of call() as a list. */
+export function asList(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  return Array.isArray(inputs) ? inputs : [inputs];
+}
+
+/** An optional mask kwarg: the tensor, or null when absent. */
+export function maskArg(mask: unknown): tf.Tensor2D | null {
+  return mask instanceof tf.Tensor ? (mask as tf.Tensor2D) : null;
+}
+
 /** LXMERT's LayerNorm epsilon: HF hard-codes 1e-12 (config.layer_norm_eps is not read). */
 export const LN_EPS = 1e-12;
 
@@ -53,6 +82,7 @@ export abstract class LxmertModule extends tfl.layers.Layer {
   protected readonly children: LxmertModule[] = [];
 
   constructor(
+    readonly config: LxmertConfig,
     /** HF attribute path of this module, e.g. `lxmert.encoder.x_layers.0`. */
     readonly prefix: string,
     protected readonly source: WeightSource,
@@ -189,7 +219,12 @@ export abstract class LxmertModule extends tfl.layers.Layer {
     return { refCountAfterDispose: r.refCountAfterDispose, numDisposedVariables: n };
   }
 
+  /** What rebuilds this layer over the same weight source: its config and HF prefix. */
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), prefix: this.prefix };
+    return {
+      ...super.getConfig(),
+      prefix: this.prefix,
+      config: { ...this.config } as unknown as tf.serialization.ConfigDict,
+    };
   }
 }

@@ -5,9 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LxmertConfig } from '../config.js';
-import { LxmertCrossAttentionLayer, LxmertSelfAttentionLayer } from './attention.js';
+import {
+  LxmertCrossAttentionLayer,
+  LxmertSelfAttentionLayer,
+  type AttentionOutput,
+} from './attention.js';
 import { LxmertIntermediate, LxmertOutput } from './layer.js';
-import { LxmertModule, type WeightSource } from './module.js';
+import { asList, LxmertModule, maskArg, type Kwargs, type WeightSource } from './module.js';
 
 export type XLayerOutput = {
   lang: tf.Tensor3D;
@@ -27,7 +31,7 @@ export class LxmertXLayer extends LxmertModule {
   readonly visnOutput: LxmertOutput;
 
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource) {
-    super(prefix, source);
+    super(cfg, prefix, source);
     const c = <T extends LxmertModule>(m: T) => this.child(m);
     this.visualAttention = c(
       new LxmertCrossAttentionLayer(cfg, `${prefix}.visual_attention`, source),
@@ -38,6 +42,41 @@ export class LxmertXLayer extends LxmertModule {
     this.langOutput = c(new LxmertOutput(cfg, `${prefix}.lang_output`, source));
     this.visnInter = c(new LxmertIntermediate(cfg, `${prefix}.visn_inter`, source));
     this.visnOutput = c(new LxmertOutput(cfg, `${prefix}.visn_output`, source));
+  }
+
+  /**
+   * (1) cross-attention, both directions from the layer's inputs through the one shared
+   * `visual_attention` module (HF `cross_att`).
+   */
+  crossAtt(
+    lang: tf.Tensor3D,
+    langMask: tf.Tensor2D | null,
+    visn: tf.Tensor3D,
+    visnMask: tf.Tensor2D | null,
+    withProbs = false,
+  ): [AttentionOutput, AttentionOutput] {
+    return this.visualAttention.forwardBothWays(lang, langMask, visn, visnMask, withProbs);
+  }
+
+  /** (2) self-attention per stream (HF `self_att`). */
+  selfAtt(
+    lang: tf.Tensor3D,
+    langMask: tf.Tensor2D | null,
+    visn: tf.Tensor3D,
+    visnMask: tf.Tensor2D | null,
+  ): [tf.Tensor3D, tf.Tensor3D] {
+    return [
+      this.langSelfAtt.forward(lang, langMask).output,
+      this.visnSelfAtt.forward(visn, visnMask).output,
+    ];
+  }
+
+  /** (3) feed-forward per stream (HF `output_fc`). */
+  outputFc(lang: tf.Tensor3D, visn: tf.Tensor3D): [tf.Tensor3D, tf.Tensor3D] {
+    return [
+      this.langOutput.call([this.langInter.call(lang), lang]),
+      this.visnOutput.call([this.visnInter.call(visn), visn]),
+    ];
   }
 
   /**
@@ -52,14 +91,9 @@ export class LxmertXLayer extends LxmertModule {
     withProbs = false,
   ): XLayerOutput {
     return tf.tidy(() => {
-      // (1) cross-attention, both directions from the layer's inputs, one shared module
-      const [l2v, v2l] = this.visualAttention.both(lang, langMask, visn, visnMask, withProbs);
-      // (2) self-attention per stream
-      const langAtt = this.langSelfAtt.forward(l2v.output, langMask).output;
-      const visnAtt = this.visnSelfAtt.forward(v2l.output, visnMask).output;
-      // (3) feed-forward per stream
-      const langOut = this.langOutput.call([this.langInter.call(langAtt), langAtt]);
-      const visnOut = this.visnOutput.call([this.visnInter.call(visnAtt), visnAtt]);
+      const [l2v, v2l] = this.crossAtt(lang, langMask, visn, visnMask, withProbs);
+      const [langAtt, visnAtt] = this.selfAtt(l2v.output, langMask, v2l.output, visnMask);
+      const [langOut, visnOut] = this.outputFc(langAtt, visnAtt);
       const out: XLayerOutput = { lang: langOut, visn: visnOut };
       if (l2v.probs) out.crossProbs = l2v.probs;
       return out;
@@ -83,14 +117,10 @@ export class LxmertXLayer extends LxmertModule {
     });
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
-    const [lang, langMask, visn, visnMask] = inputs as tf.Tensor[];
-    const r = this.forward(
-      lang as tf.Tensor3D,
-      (langMask ?? null) as tf.Tensor2D | null,
-      visn as tf.Tensor3D,
-      (visnMask ?? null) as tf.Tensor2D | null,
-    );
+  /** [lang, visn]; kwargs.langMask, kwargs.visnMask additive → [forward().lang, .visn]. */
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): tf.Tensor[] {
+    const [lang, visn] = asList(inputs) as tf.Tensor3D[];
+    const r = this.forward(lang, maskArg(kwargs.langMask), visn, maskArg(kwargs.visnMask));
     return [r.lang, r.visn];
   }
 }
