@@ -3,9 +3,9 @@
  * and demo/: each part imports only from its own floor or the floors below, no two parts import
  * each other (directly or round a loop), and every file belongs to a known part, so a new folder
  * has to find its floor here first. Folders that do not exist yet (src/detector, src/app) are
- * placed already.
+ * placed already. And test/ mirrors src/ and kernels/: every folder has its test folder.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -148,5 +148,30 @@ describe('one-way layering (../shared/STYLE.md)', () => {
     expect(partOf('src/detector/rpn.ts')).toBe('src/detector/');
     expect(partOf('src/app/worker.ts')).toBe('src/app/');
     expect(partOf('src/mystery/x.ts')).toBeUndefined();
+  });
+});
+
+/** Every folder under `dir` (itself included), as repository paths. */
+function folders(dir: string): string[] {
+  const subs = readdirSync(join(ROOT, dir), { withFileTypes: true })
+    .filter((e) => e.isDirectory() && e.name !== 'dist')
+    .map((e) => `${dir}/${e.name}`);
+  return [dir, ...subs.flatMap(folders)];
+}
+
+describe('test/ mirrors src/ and kernels/', () => {
+  it('every folder has a test folder with tests in it', () => {
+    const mirrors = [...folders('src').filter((d) => d !== 'src'), ...folders('kernels')].map(
+      (d) => [d, `test/${d.replace(/^src\//, '')}`] as const,
+    );
+    expect(mirrors.length).toBeGreaterThan(8);
+    const missing = mirrors
+      .filter(
+        ([, t]) =>
+          !existsSync(join(ROOT, t)) ||
+          !readdirSync(join(ROOT, t)).some((f) => f.endsWith('.test.ts')),
+      )
+      .map(([d, t]) => `${d} → ${t}`);
+    expect(missing).toEqual([]);
   });
 });

@@ -44,24 +44,7 @@ export async function onCpu(fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32A
   }
 }
 
-export function relL2(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (got[i] - ref[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return Math.sqrt(num / (den || 1));
-}
-
-export function maxAbs(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = Math.abs(got[i] - ref[i]);
-    m = Number.isNaN(d) ? Infinity : Math.max(m, d);
-  }
-  return m;
-}
+export { maxAbs, relL2 } from '../helpers/compare.js';
 
 /** Additive key mask [B, Lk]: 0 keep, finfo(float32).min drop; row r drops keys ≥ keep[r]. */
 export function keyMask(batch: number, lk: number, keep: number[]): Float32Array {

@@ -19,13 +19,4 @@ export function listDir(dir: string): string[] {
   return readdirSync(dir).sort();
 }
 
-export function relL2(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = got[i] - ref[i];
-    num += d * d;
-    den += ref[i] * ref[i];
-  }
-  return Math.sqrt(num) / Math.sqrt(den || 1);
-}
+export { relL2 } from '../helpers/compare.js';

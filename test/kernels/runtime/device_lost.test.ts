@@ -10,12 +10,12 @@ import {
   deviceRecovered,
   releaseWebGPU,
   withDeviceRecovery,
-} from '../../src/backend.js';
-import { LXMERT_ATTENTION, LXMERT_DENSE, LXMERT_ADD_LAYER_NORM } from '../../kernels/names.js';
-import { addLayerNorm, attention, dense } from '../../kernels/ops.js';
-import { disposeLinearWeights, makeLinearWeights } from '../../kernels/weights.js';
-import type { LinearWeights } from '../../kernels/types.js';
-import { keyMask, randomArray, relL2, useWebGPU } from './webgpu_env.js';
+} from '../../../src/backend.js';
+import { LXMERT_ATTENTION, LXMERT_DENSE, LXMERT_ADD_LAYER_NORM } from '../../../kernels/names.js';
+import { addLayerNorm, attention, dense } from '../../../kernels/ops.js';
+import { disposeLinearWeights, makeLinearWeights } from '../../../kernels/weights.js';
+import type { LinearWeights } from '../../../kernels/types.js';
+import { keyMask, randomArray, relL2, useWebGPU } from '../webgpu_env.js';
 
 let ready = false;
 const logs: string[] = [];
