@@ -24,7 +24,7 @@ export function requireInputs<K extends string>(
 }
 
 /** Stored width of a weight row of `cols` values: int32 words for f16/int8, floats for f32. */
-export function storedWidth(format: WeightFormat, cols: number): number {
+function storedWidth(format: WeightFormat, cols: number): number {
   return format === 'f32' ? cols : wordsPerRow(format, cols);
 }
 

@@ -2,8 +2,8 @@
  * LxmertConfig: Hugging Face's `configuration_lxmert.py` in TypeScript.
  *
  * Original source: transformers/models/lxmert/configuration_lxmert.py. Every field of HF's
- * LxmertConfig is here in camelCase with HF's default; `fromHf` reads a `config.json` (snake_case)
- * and `toHf` writes one back.
+ * LxmertConfig is here in camelCase with HF's default; `configFromHf` reads a `config.json`
+ * (snake_case) and `configToHf` writes one back.
  */
 import { ConfigError } from './errors.js';
 

@@ -58,7 +58,7 @@ export function denseFallback(
     const lead = x.shape.slice(0, -1);
     const x2 = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
     // Not tf.fused.matMul with `bias`: tfjs-backend-wasm 4.22 adds the bias wrongly when
-    // transposeB is set (max error ~4 on random data; test/kernels pins it).
+    // transposeB is set (test/kernels/fallback/dense.test.ts pins it).
     const y = tf.add(tf.matMul(x2, weight, false, true), w.bias);
     return tf.reshape(activate(y, act), [...lead, out]);
   });

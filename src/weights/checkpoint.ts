@@ -1,6 +1,6 @@
 /**
  * Node: load a model folder into host tensors, whatever it holds: a converted model
- * (`model.json` + shards, verified and dequantized) or a Hugging Face checkpoint folder
+ * (`model.json` + shards, verified, float16/int8 kept packed) or a Hugging Face checkpoint folder
  * (`config.json` + `model.safetensors`, `pytorch_model.bin` in zip or legacy format, or a
  * sharded `*.index.json`).
  */
@@ -21,7 +21,10 @@ import { hasQaHead, selectWeights } from './select.js';
 
 export interface Checkpoint {
   config: LxmertConfig;
-  /** HF state_dict names → float32 tensors (tied names share their twin's tensor). */
+  /**
+   * HF state_dict names → host tensors: float32 for HF folders; as stored for converted models
+   * (float32, float16, or int8 with per-row scales). Tied names share their twin's tensor.
+   */
   weights: Map<string, RawTensor>;
   /** Where the weights came from (for messages). */
   source: string;

@@ -36,7 +36,7 @@ import { hasQaHead, selectWeights } from './select.js';
 import { ShardWriter } from './shard_writer.js';
 
 /** Which tensors the int8 mode quantizes: every rank-2 `*.weight` (Linear and embeddings). */
-export function quantizesToInt8(name: string, shape: readonly number[]): boolean {
+function quantizesToInt8(name: string, shape: readonly number[]): boolean {
   return shape.length === 2 && name.endsWith('.weight') && shape[0] > 0 && shape[1] > 0;
 }
 

@@ -54,3 +54,24 @@ describe('denseFallback', () => {
     });
   }
 });
+
+describe('why denseFallback adds the bias itself', () => {
+  it('tfjs-backend-wasm 4.22 fused matMul adds the bias wrongly with transposeB', async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    await tf.setBackend('wasm');
+    try {
+      const err = tf.tidy(() => {
+        const a = tf.randomNormal([5, 8], 0, 1, 'float32', 1);
+        const b = tf.randomNormal([6, 8], 0, 1, 'float32', 2);
+        const bias = tf.randomNormal([6], 0, 1, 'float32', 3);
+        const fused = tf.fused.matMul({ a, b, transposeB: true, bias });
+        const plain = tf.add(tf.matMul(a, b, false, true), bias);
+        return tf.max(tf.abs(tf.sub(fused, plain))).dataSync()[0];
+      });
+      // When this fails, tf.js has fixed it and denseFallback may fuse the bias again.
+      expect(err).toBeGreaterThan(0.1);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+});
