@@ -294,8 +294,8 @@ async function openLegacy(fh: FileHandle, size: number, path: string): Promise<W
 }
 
 /** Open a `.bin` checkpoint for streaming reads. Closes the file on any error. */
-export async function openTorchBin(path: string): Promise<WeightsFile> {
-  const fh = await openForRead(path);
+export async function openTorchBin(path: string, root?: string): Promise<WeightsFile> {
+  const fh = await openForRead(path, { root });
   try {
     const size = (await fh.stat()).size;
     if (size === 0) throw new WeightsError('empty file', path);
