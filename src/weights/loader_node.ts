@@ -11,7 +11,7 @@ import { loadConverted, type ConvertedModel, type FileReader, type LoadOptions }
 export function fsReader(dir: string): FileReader {
   return async (path, onBytes) => {
     const full = join(dir, path);
-    const fh = await openForRead(full);
+    const fh = await openForRead(full, { root: dir });
     try {
       const size = (await fh.stat()).size;
       const out = new Uint8Array(size);
