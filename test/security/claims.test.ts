@@ -96,13 +96,19 @@ describe('safetensors headers say one thing per tensor, and nothing else', () =>
 describe('a converted manifest is believed only where it agrees with itself', () => {
   let dir16: string;
   let manifest: Record<string, unknown>;
+  type Editable = {
+    weightsManifest: { weights: { name: string; quantization?: unknown }[] }[];
+    dtype: string;
+    tiedWeights: unknown;
+    architecture: string;
+  };
   beforeAll(async () => {
     dir16 = join(tmp, 'f16');
     await convertCheckpoint(TINY, dir16, { dtype: 'float16' });
     manifest = JSON.parse(readFileSync(join(dir16, 'model.json'), 'utf8'));
   });
-  const edited = (edit: (m: any) => void) => {
-    const m = structuredClone(manifest);
+  const edited = (edit: (m: Editable) => void) => {
+    const m = structuredClone(manifest) as unknown as Editable;
     edit(m);
     return m;
   };
@@ -115,7 +121,7 @@ describe('a converted manifest is believed only where it agrees with itself', ()
     const m = edited((x) => {
       delete x.weightsManifest[0].weights[3].quantization;
     });
-    const name = (manifest as any).weightsManifest[0].weights[3].name;
+    const name = (manifest as unknown as Editable).weightsManifest[0].weights[3].name;
     expect(() => parseManifest(m, 'model.json')).toThrow(
       new RegExp(
         `weight "${name.replace(/\./g, '\\.')}": stored as float32, but a float16 model stores it as float16`,
