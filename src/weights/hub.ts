@@ -170,7 +170,9 @@ export async function downloadFile(
       throw hubError(res.status, res.headers, `${url}`);
     }
     const linked = Number(first.get('x-linked-size') ?? NaN);
-    if (total === undefined && Number.isSafeInteger(linked)) total = linked;
+    // Every announcement bounds the transfer: the smallest one wins.
+    if (Number.isSafeInteger(linked))
+      total = total === undefined ? linked : Math.min(total, linked);
     if (maxBytes && total !== undefined && total > maxBytes.bytes) {
       await res.body?.cancel();
       throw new WeightsError(
