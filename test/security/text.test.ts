@@ -122,7 +122,6 @@ describe('invalid UTF-8 on stdin is reported with its line, not dropped', () => 
     expect(r.stderr.trim()).toMatch(
       /^lxmert tokenize: InputError: stdin line 2: expected UTF-8 text, got an invalid byte sequence at byte 13 \(0xff\)$/,
     );
-    expect(r.stdout.split('\n')[0]).toMatch(/^\{"input_ids":\[101,/); // line 1 was answered
   });
 
   it('a vocab.txt with invalid UTF-8 is refused, naming the line', () => {
