@@ -19,6 +19,8 @@ interface TrieNode {
 export class SpecialTokenSplitter {
   private readonly root: TrieNode = { next: new Map() };
   private readonly empty: boolean;
+  /** 1 for each UTF-16 code unit a token starts with: most positions are skipped by this. */
+  private readonly starts = new Uint8Array(65536);
 
   constructor(tokens: Iterable<string>) {
     const max = limits().maxSpecialTokenChars;
@@ -41,6 +43,7 @@ export class SpecialTokenSplitter {
         node = child;
       }
       node.token = t;
+      this.starts[t.charCodeAt(0)] = 1;
       count++;
     }
     this.empty = count === 0;
@@ -55,7 +58,12 @@ export class SpecialTokenSplitter {
     let pos = 0;
     if (!this.empty) {
       const n = text.length;
+      const starts = this.starts;
       while (pos < n) {
+        if (starts[text.charCodeAt(pos)] === 0) {
+          pos++;
+          continue;
+        }
         let node = this.root.next.get(text[pos]);
         let match: string | undefined;
         for (let j = pos + 1; node; j++) {
