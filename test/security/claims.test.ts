@@ -3,10 +3,11 @@
  * tensor covers, a manifest whose per-weight dtype contradicts the file's dtype, a tied-weight
  * map aliasing an arbitrary weight, an unknown architecture (found before any shard is read).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WeightsError } from '../../src/errors.js';
+import { loadCheckpoint } from '../../src/weights/checkpoint.js';
 import { convertCheckpoint } from '../../src/weights/converter.js';
 import { loadConverted } from '../../src/weights/loader.js';
 import { fsReader, nodeSha256 } from '../../src/weights/loader_node.js';
@@ -168,5 +169,28 @@ describe('a converted manifest is believed only where it agrees with itself', ()
     expect(err).toBeInstanceOf(WeightsError);
     expect(err.message).toMatch(/architecture "LxmertForWorldDomination" is not one of/);
     expect(reads).toEqual(['model.json']);
+  });
+
+  it('a shard larger than model.json announces is refused from its size, unread', async () => {
+    const dir = join(tmp, 'grown');
+    cpSync(dir16, dir, { recursive: true });
+    const shard = readdirSync(dir).find((f) => f.endsWith('.bin'))!;
+    const before = readFileSync(join(dir, shard)).length;
+    appendFileSync(join(dir, shard), new Uint8Array(1 << 20));
+    const err = await thrown(() => loadCheckpoint(dir));
+    expect(err).toBeInstanceOf(WeightsError);
+    expect(err.message).toMatch(
+      new RegExp(`${shard}: ${before + (1 << 20)} bytes, model\\.json says ${before}; not read`),
+    );
+  });
+
+  it('a model.json nested 100,000 deep is a WeightsError, not a RangeError', async () => {
+    const dir = join(tmp, 'deep-manifest');
+    cpSync(dir16, dir, { recursive: true });
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    writeFileSync(join(dir, 'model.json'), `{"config": ${deep}}`);
+    const err = await thrown(() => loadCheckpoint(dir));
+    expect(err).toBeInstanceOf(WeightsError);
+    expect(err.message).toMatch(/model\.json: nested deeper than 64 levels/);
   });
 });
