@@ -12,6 +12,7 @@
  *
  * Cache layout: `<cacheDir>/models--<org>--<name>/snapshots/<commit or revision>/<file>`.
  */
+import { constants } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -163,8 +164,10 @@ export async function downloadFile(
       await rm(partial, { force: true });
       continue;
     } else if (res.status === 200) {
-      const len = res.headers.get('content-length');
-      total = len === null ? undefined : Number(len);
+      // Content-Length counts encoded bytes: it bounds the body only when nothing is decoded.
+      const enc = res.headers.get('content-encoding');
+      const len = enc && enc !== 'identity' ? null : res.headers.get('content-length');
+      total = len === null || !/^\d+$/.test(len) ? undefined : Number(len);
     } else {
       await res.body?.cancel();
       throw hubError(res.status, res.headers, `${url}`);
@@ -181,7 +184,12 @@ export async function downloadFile(
       );
     }
     const cap = Math.min(total ?? Infinity, maxBytes?.bytes ?? Infinity);
-    const fh = await open(partial, offset > 0 ? 'a' : 'w');
+    // Never through a link planted at the partial file's name.
+    const { O_WRONLY, O_CREAT, O_APPEND, O_TRUNC, O_NOFOLLOW } = constants;
+    const fh = await open(
+      partial,
+      O_WRONLY | O_CREAT | O_NOFOLLOW | (offset > 0 ? O_APPEND : O_TRUNC),
+    );
     let loaded = offset;
     if (!announced) {
       ctx.onProgress?.({ status: 'initiate', file: name, loaded: 0, total });
@@ -291,7 +299,9 @@ export async function downloadModel(repo: string, opts: HubOptions = {}): Promis
   const snap = commit ?? revision.replace(/\//g, '--');
   const dir = join(cacheRoot, `models--${repo.replace(/\//g, '--')}`, 'snapshots', snap);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'config.json'), config);
+  await writeFile(join(dir, 'config.json'), config, {
+    flag: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+  });
   const rev = commit ?? revision;
 
   const files: string[] = [];
