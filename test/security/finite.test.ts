@@ -10,7 +10,7 @@ import { WeightsError } from '../../src/errors.js';
 import { caseNames } from '../../src/cli/inputs_file.js';
 import { loadCheckpoint } from '../../src/weights/checkpoint.js';
 import { convertCheckpoint } from '../../src/weights/converter.js';
-import type { RawTensor } from '../../src/weights/raw_tensor.js';
+import type { RawTensor } from '../../src/codec/raw_tensor.js';
 import { readSafetensors, writeSafetensors } from '../../src/weights/safetensors.js';
 import { expectOneLineError, lxmert } from '../helpers/cli.js';
 import { copyOf, tempDir, thrown, TINY } from './helpers.js';
