@@ -8,7 +8,7 @@
  */
 import { constants } from 'node:fs';
 import { lstat, open, realpath, stat, type FileHandle } from 'node:fs/promises';
-import { relative, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { WeightsError } from './errors.js';
 
 /** Makes the caller's typed error from a message and the path at fault. */
@@ -39,6 +39,17 @@ function kindName(s: {
   if (s.isCharacterDevice() || s.isBlockDevice()) return 'a device';
   if (s.isSocket()) return 'a socket';
   return 'not a regular file';
+}
+
+/**
+ * The folder links from `root` may lead into: `root` itself, or, for a Hugging Face cache
+ * snapshot (`…/models--org--name/snapshots/<rev>`, whose files are links to `../../blobs/`),
+ * the repository's cache folder `…/models--org--name`.
+ */
+export function linkRoot(root: string): string {
+  const snapshots = dirname(root);
+  const repo = dirname(snapshots);
+  return basename(snapshots) === 'snapshots' && basename(repo).startsWith('models--') ? repo : root;
 }
 
 /** True when `inner` is `outer` or inside it (both absolute, resolved). */
@@ -73,7 +84,8 @@ export async function checkRegularFile(
     throw err(`a symbolic link that leads nowhere (${(e as NodeJS.ErrnoException).code})`, path);
   }
   if (options.root !== undefined) {
-    const root = await realpath(options.root).catch(() => resolve(options.root as string));
+    const realRoot = await realpath(options.root).catch(() => resolve(options.root as string));
+    const root = linkRoot(realRoot);
     if (!isInside(root, real)) {
       throw err(
         `a symbolic link leading outside ${options.root} (to ${real}); refusing to read it`,

@@ -148,6 +148,23 @@ describe('symbolic links and outputs', () => {
     await set.close();
   });
 
+  it("a Hugging Face cache snapshot's links into ../../blobs are followed, links further out not", async () => {
+    const repo = join(fresh('hf-cache'), 'models--org--name');
+    const snap = join(repo, 'snapshots', 'abc123');
+    mkdirSync(join(repo, 'blobs'), { recursive: true });
+    mkdirSync(snap, { recursive: true });
+    writeFileSync(join(repo, 'blobs', 'cfg'), readFileSync(join(TINY, 'config.json')));
+    writeFileSync(join(repo, 'blobs', 'w'), readFileSync(join(TINY, 'model.safetensors')));
+    symlinkSync(join('..', '..', 'blobs', 'cfg'), join(snap, 'config.json'));
+    symlinkSync(join('..', '..', 'blobs', 'w'), join(snap, 'model.safetensors'));
+    const ckpt = await loadCheckpoint(snap);
+    expect(ckpt.weights.size).toBeGreaterThan(10);
+    const secret = join(tmp, `hf-secret-${n}`);
+    writeFileSync(secret, 'x');
+    symlinkSync(secret, join(snap, 'vocab.txt'));
+    await refusedQuickly(() => loadCheckpoint(snap), /vocab\.txt: a symbolic link leading outside/);
+  });
+
   it('convert refuses OUTDIR given as a symbolic link before any work', async () => {
     const real = fresh('real-out');
     mkdirSync(real);
