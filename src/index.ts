@@ -3,6 +3,7 @@
  * helpers (checkpoint folders, converter, Hub client) are in `lxmert-web/node`.
  */
 export * from './errors.js';
+export { defaultLimits, limits, resetLimits, setLimits, type Limits } from './limits.js';
 export {
   configFromHf,
   configToHf,

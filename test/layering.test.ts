@@ -16,6 +16,10 @@ const FLOORS: Readonly<Record<string, number>> = {
   // 1. ground: errors and the tensor codecs every other part shares
   'src/errors.ts': 1,
   'src/codec/': 1,
+  // the limits on untrusted input, guarded JSON and checked file opening (SECURITY.md)
+  'src/limits.ts': 1,
+  'src/json_guard.ts': 1,
+  'src/safe_file.ts': 1,
   // 2. config, tokenizer, features, kernels (kernels know shapes, not LXMERT)
   'src/config.ts': 2,
   'src/tokenizer/': 2,

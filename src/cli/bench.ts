@@ -2,10 +2,12 @@
  * `lxmert bench (--model DIR | --random CONFIG) --backend B [--batch 1] [--tokens 20] [--boxes 36]
  *  [--runs N] [--warmup N] [--json]`: time the VQA path (encoders + pooler + answer head).
  */
-import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { configFromHf, DEFAULT_CONFIG, type LxmertConfig } from '../config.js';
 import { ConfigError, LxmertError, UsageError } from '../errors.js';
+import { parseJsonGuarded } from '../json_guard.js';
+import { limits } from '../limits.js';
+import { readTextFile } from '../safe_file.js';
 import {
   buildModel,
   defaultLinearFormat,
@@ -47,14 +49,21 @@ async function randomConfig(spec: string): Promise<LxmertConfig> {
   }
   let text: string;
   try {
-    text = await readFile(spec, 'utf8');
+    text = await readTextFile(spec, {
+      maxBytes: limits().maxConfigBytes,
+      limitName: 'maxConfigBytes',
+    });
   } catch (e) {
     throw new UsageError(
-      `--random: expected a config.json path or one of ${Object.keys(PRESETS).join(', ')}, got '${spec}' (${(e as NodeJS.ErrnoException).code})`,
+      `--random: expected a config.json path or one of ${Object.keys(PRESETS).join(', ')}, got '${spec}' (${(e as Error).message})`,
     );
   }
   try {
-    return configFromHf(JSON.parse(text));
+    return configFromHf(
+      parseJsonGuarded(text, (msg) => {
+        throw new ConfigError('(file)', `valid JSON in ${spec}`, msg);
+      }),
+    );
   } catch (e) {
     if (e instanceof LxmertError) throw e;
     throw new ConfigError('(file)', `valid JSON in ${spec}`, (e as Error).message);

@@ -79,6 +79,7 @@ export async function convert(argv: string[]): Promise<void> {
     cacheDir: values['cache-dir'] as string | undefined,
     onProgress: show ? progressBar(process.stderr) : undefined,
   });
+  for (const w of result.warnings) process.stderr.write(`lxmert convert: warning: ${w}\n`);
   const m = result.manifest;
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   const extras = [m.vocab ? 'vocab' : '', m.labels ? `${m.labels.count} labels` : ''].filter(

@@ -2,10 +2,12 @@
  * `lxmert infer --model DIR --inputs IN.safetensors [--case NAME] --output OUT.safetensors
  *  [--backend cpu|wasm|webgpu|auto]`: run a model on inputs, write every output as float32.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, WeightsError } from '../errors.js';
+import { limits } from '../limits.js';
+import { readRegularFile } from '../safe_file.js';
 import { buildModel, forwardAll } from '../model/index.js';
 import { loadCheckpoint } from '../weights/checkpoint.js';
 import { fromFloat32, type RawTensor } from '../codec/raw_tensor.js';
@@ -13,7 +15,7 @@ import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
 import { parseOptions, required } from './args.js';
 import { writeFileAtomic } from './atomic_write.js';
 import { backendOption } from './backend_option.js';
-import { caseNames, inputsFromTensors } from './inputs_file.js';
+import { caseNames, checkInputSizes, inputsFromTensors } from './inputs_file.js';
 import { activateBackend, storedFormat } from './runtime.js';
 
 const HELP = `usage: lxmert infer --model DIR --inputs IN.safetensors [--case NAME] --output OUT.safetensors
@@ -44,16 +46,13 @@ export async function infer(argv: string[]): Promise<void> {
   const caseName = values.case as string | undefined;
   const backend = backendOption(values.backend, 'cpu');
 
-  let inputBytes: Uint8Array;
-  try {
-    inputBytes = new Uint8Array(await readFile(inputsPath));
-  } catch (e) {
-    throw new InputError(
-      '--inputs',
-      'a readable safetensors file',
-      `${inputsPath} (${(e as NodeJS.ErrnoException).code})`,
-    );
-  }
+  await checkOutputPath(outputPath);
+  const inputBytes = await readRegularFile(inputsPath, {
+    maxBytes: limits().maxInputsBytes,
+    limitName: 'maxInputsBytes',
+    error: (msg, path) =>
+      new InputError('--inputs', 'a readable safetensors file', `${path}: ${msg}`),
+  });
   const tensors = readSafetensors(inputBytes, inputsPath);
   if (caseName && !caseNames(tensors).includes(caseName)) {
     throw new InputError(
@@ -62,9 +61,10 @@ export async function infer(argv: string[]): Promise<void> {
       `'${caseName}'`,
     );
   }
-  await checkOutputFolder(outputPath);
+  checkInputSizes(tensors, caseName, inputsPath);
   await activateBackend(backend);
   const ckpt = await loadCheckpoint(modelDir);
+  checkInputSizes(tensors, caseName, inputsPath, ckpt.config.maxPositionEmbeddings);
   const model = buildModel(ckpt.config, ckpt.weights, {
     architecture: ckpt.architecture,
     source: ckpt.source,
@@ -75,10 +75,15 @@ export async function infer(argv: string[]): Promise<void> {
     inputs = inputsFromTensors(tensors, caseName, inputsPath);
     const out = forwardAll(model, inputs);
     const result = new Map<string, RawTensor>();
-    for (const [name, t] of Object.entries(out)) {
-      result.set(name, fromFloat32((await t.data()) as Float32Array, t.shape));
+    try {
+      for (const [name, t] of Object.entries(out)) {
+        const values = (await t.data()) as Float32Array;
+        checkFiniteOutput(values, name, modelDir);
+        result.set(name, fromFloat32(values, t.shape));
+      }
+    } finally {
+      tf.dispose(Object.values(out));
     }
-    tf.dispose(Object.values(out));
     if (result.size === 0) throw new WeightsError('the model produced no outputs', modelDir);
     await writeFileAtomic(outputPath, writeSafetensors(result, { format: 'pt' }));
     process.stderr.write(
@@ -90,8 +95,33 @@ export async function infer(argv: string[]): Promise<void> {
   }
 }
 
-/** The output's folder must exist before any work is done (the file is written at the end). */
-async function checkOutputFolder(path: string): Promise<void> {
+/** An output with a NaN or ±Inf is an error: nothing is written, the exit is non-zero. */
+function checkFiniteOutput(values: Float32Array, name: string, modelDir: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) {
+      throw new WeightsError(
+        `output '${name}' holds ${v} at element ${i}: the model or its inputs give non-finite ` +
+          'values; nothing was written',
+        modelDir,
+      );
+    }
+  }
+}
+
+/**
+ * Before any work: the output's folder must exist, and the output itself must not be a
+ * folder or anything but a regular file (the file is written at the end, by a rename).
+ */
+async function checkOutputPath(path: string): Promise<void> {
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
+    throw new InputError(
+      '--output',
+      'a file path (the output is a safetensors file)',
+      `${path}, which is ${existing.isDirectory() ? 'an existing folder' : 'not a regular file'}`,
+    );
+  }
   const folder = dirname(resolve(path));
   const kind = await stat(folder).then(
     (st) => (st.isDirectory() ? 'dir' : 'other'),

@@ -1,6 +1,7 @@
 /** Read forward arguments from a safetensors file (`input_ids` … or `<case>/input_ids` …). */
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors.js';
+import { limits } from '../limits.js';
 import type { LxmertInputs } from '../model/index.js';
 import { toFloat32, toInt32, type RawTensor } from '../codec/raw_tensor.js';
 
@@ -66,4 +67,39 @@ export function inputsFromTensors(
     }
   }
   return out as LxmertInputs;
+}
+
+/**
+ * Check the sizes the inputs claim before any tensor is made: at most `limits().maxRegions`
+ * regions per image, and at most `maxPositions` tokens (the model's max_position_embeddings,
+ * else `limits().maxSequenceLength`).
+ */
+export function checkInputSizes(
+  tensors: ReadonlyMap<string, RawTensor>,
+  caseName: string | undefined,
+  file: string,
+  maxPositions = limits().maxSequenceLength,
+): void {
+  const prefix = caseName ? `${caseName}/` : '';
+  const { maxRegions } = limits();
+  for (const arg of ['visual_feats', 'visual_pos', 'visual_attention_mask']) {
+    const t = tensors.get(prefix + arg);
+    if (t && t.shape.length >= 2 && t.shape[1] > maxRegions) {
+      throw new InputError(
+        prefix + arg,
+        `at most ${maxRegions} regions per image (limit maxRegions, see SECURITY.md)`,
+        `${t.shape[1]} in ${file}`,
+      );
+    }
+  }
+  for (const arg of ['input_ids', 'token_type_ids', 'attention_mask']) {
+    const t = tensors.get(prefix + arg);
+    if (t && t.shape.length >= 2 && t.shape[1] > maxPositions) {
+      throw new InputError(
+        prefix + arg,
+        `at most ${maxPositions} tokens (the model's max_position_embeddings)`,
+        `${t.shape[1]} in ${file}`,
+      );
+    }
+  }
 }

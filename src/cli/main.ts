@@ -3,6 +3,7 @@
  * line on stderr and a non-zero exit code; `LXMERT_DEBUG=1` adds the stack.
  */
 import { LxmertError, UsageError } from '../errors.js';
+import { applyLimitsEnv } from '../limits.js';
 
 /** A subcommand: parses its own argv, writes its own output, throws on failure. */
 export type Command = (argv: string[]) => Promise<void>;
@@ -51,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(
         `unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`,
       );
+    applyLimitsEnv(process.env.LXMERT_LIMITS);
     const command = await entry.load();
     await command(rest);
     return 0;

@@ -4,6 +4,7 @@
  * boxes in pixels. Lines may end with `\n` or `\r\n`. Browser-safe (no node: imports).
  */
 import { InputError } from '../errors.js';
+import { limits } from '../limits.js';
 import { decodeBase64, float32LE, int64LEToInt32 } from './base64.js';
 import type { VisualInput } from './validate.js';
 
@@ -100,6 +101,14 @@ export function parseObj36Line(line: string, options: ParseObj36Options = {}): O
   const imgH = positiveInt(f[1], `${pre}img_h`);
   const imgW = positiveInt(f[2], `${pre}img_w`);
   const n = positiveInt(f[7], `${pre}num_boxes`);
+  const maxRegions = limits().maxRegions;
+  if (n > maxRegions) {
+    throw new InputError(
+      `${pre}num_boxes`,
+      `at most ${maxRegions} regions (limit maxRegions, see SECURITY.md)`,
+      String(n),
+    );
+  }
   const bytes = (i: number) => decodeBase64(f[i], `${pre}${OBJ36_FIELDS[i]}`);
   const objIdBytes = sized(bytes(3), n * 8, `${pre}objects_id`, `int64 x num_boxes ${n}`);
   const objConfBytes = sized(bytes(4), n * 4, `${pre}objects_conf`, `float32 x num_boxes ${n}`);

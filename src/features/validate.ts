@@ -4,6 +4,7 @@
  * boxes. Browser-safe.
  */
 import { InputError } from '../errors.js';
+import { limits } from '../limits.js';
 
 /** One image's regions: what the model needs from a detector. */
 export interface VisualInput {
@@ -54,6 +55,13 @@ export function validateFeatures(
   const { features, boxes, numBoxes } = input;
   if (!Number.isSafeInteger(numBoxes) || numBoxes <= 0) {
     throw new InputError(`${arg}.numBoxes`, 'a positive integer', String(numBoxes));
+  }
+  if (numBoxes > limits().maxRegions) {
+    throw new InputError(
+      `${arg}.numBoxes`,
+      `at most ${limits().maxRegions} regions (limit maxRegions, see SECURITY.md)`,
+      String(numBoxes),
+    );
   }
   if (!(features instanceof Float32Array)) {
     throw new InputError(`${arg}.features`, 'a Float32Array', kindOf(features));

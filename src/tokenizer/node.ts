@@ -2,11 +2,12 @@
  * Node.js loaders for LxmertTokenizer (not browser-safe: they read files). The default vocabulary,
  * `data/bert-base-uncased-vocab.txt`, ships with the package.
  */
-import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TokenizerError } from '../errors.js';
+import { limits } from '../limits.js';
+import { readTextFile } from '../safe_file.js';
 import { LxmertTokenizer } from './tokenizer.js';
 import { parseTokenizerConfig } from './tokenizer_json.js';
 import type { TokenizerOptions } from './types.js';
@@ -48,26 +49,49 @@ export async function loadTokenizer(
 ): Promise<LxmertTokenizer> {
   if (!existsSync(path)) throw new TokenizerError(`${path}: no such file or folder`);
   if (!statSync(path).isDirectory()) {
-    const text = await readText(path);
+    const text = await readText(path); // kind and size checked before it is opened
     return path.endsWith('.json')
       ? LxmertTokenizer.fromTokenizerJson(text, options)
       : LxmertTokenizer.fromVocabText(text, options);
   }
   const vocabTxt = join(path, 'vocab.txt');
-  if (existsSync(vocabTxt)) {
+  if (present(vocabTxt)) {
     const configPath = join(path, 'tokenizer_config.json');
-    const config = existsSync(configPath) ? parseTokenizerConfig(await readText(configPath)) : {};
-    return LxmertTokenizer.fromVocabText(await readText(vocabTxt), { ...config, ...options });
+    const config = present(configPath)
+      ? parseTokenizerConfig(await readText(configPath, path, limits().maxConfigBytes))
+      : {};
+    return LxmertTokenizer.fromVocabText(await readText(vocabTxt, path), { ...config, ...options });
   }
   const json = join(path, 'tokenizer.json');
-  if (existsSync(json)) return LxmertTokenizer.fromTokenizerJson(await readText(json), options);
+  if (present(json)) {
+    return LxmertTokenizer.fromTokenizerJson(await readText(json, path), options);
+  }
   throw new TokenizerError(`${path}: no vocab.txt or tokenizer.json in this folder`);
 }
 
-async function readText(path: string): Promise<string> {
+/** Anything at `path` (a pipe or a dangling link too: reading it then says what is wrong). */
+function present(path: string): boolean {
   try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    throw new TokenizerError(`${path}: cannot read (${(e as Error).message})`);
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
+}
+
+/**
+ * A regular file's UTF-8 text (inside `root` when given: no link leading out of the model
+ * folder), at most `maxBytes`; any refusal is a TokenizerError naming the file.
+ */
+async function readText(
+  path: string,
+  root?: string,
+  maxBytes = limits().maxVocabBytes,
+): Promise<string> {
+  return readTextFile(path, {
+    root,
+    maxBytes,
+    limitName: maxBytes === limits().maxVocabBytes ? 'maxVocabBytes' : 'maxConfigBytes',
+    error: (msg, p) => new TokenizerError(`${p}: ${msg}`),
+  });
 }

@@ -1,5 +1,6 @@
 /** Validation of arguments and HF's rules for resolving truncation and padding settings. */
 import { InputError } from '../errors.js';
+import { limits } from '../limits.js';
 import type { EncodeOptions, Padding, Truncation } from './types.js';
 
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second' | 'none';
@@ -58,11 +59,17 @@ export function resolveOptions(
     trunc = truncationStrategy(truncation);
   }
   const needsLength = trunc !== 'none' || pad === 'max_length';
-  return {
-    truncation: trunc,
-    padding: pad,
-    maxLength: needsLength ? (maxLength ?? modelMaxLength) : maxLength,
-  };
+  const length = needsLength ? (maxLength ?? modelMaxLength) : maxLength;
+  // Checked before anything is padded: a max_length of 1e9 would allocate gigabytes.
+  const cap = limits().maxSequenceLength;
+  if (length !== undefined && length > cap) {
+    throw new InputError(
+      maxLength !== undefined ? 'maxLength' : 'modelMaxLength',
+      `at most ${cap} tokens (limit maxSequenceLength, see SECURITY.md)`,
+      String(length),
+    );
+  }
+  return { truncation: trunc, padding: pad, maxLength: length };
 }
 
 function truncationStrategy(t: Truncation): TruncationStrategy {

@@ -2,14 +2,51 @@
  * Splitting special tokens out of the text before basic tokenization, as `PreTrainedTokenizer`
  * does with its `tokens_trie`: a literal `[MASK]` (case-sensitive) anywhere in the text, even inside
  * a word (`hello[MASK]world`), is one token; `[mask]` is ordinary text.
+ *
+ * A trie of the tokens, walked from each position: linear in the text (times the longest
+ * token, at most `limits().maxSpecialTokenChars`) however many tokens there are, so a
+ * tokenizer.json listing its whole vocabulary as added tokens stays fast.
  */
+import { TokenizerError } from '../errors.js';
+import { limits } from '../limits.js';
+
+interface TrieNode {
+  next: Map<string, TrieNode>;
+  /** Set when a token ends here. */
+  token?: string;
+}
 
 export class SpecialTokenSplitter {
-  private readonly tokens: readonly string[];
+  private readonly root: TrieNode = { next: new Map() };
+  private readonly empty: boolean;
+  /** 1 for each UTF-16 code unit a token starts with: most positions are skipped by this. */
+  private readonly starts = new Uint8Array(65536);
 
   constructor(tokens: Iterable<string>) {
-    // Longest first, so that at one position the longest token wins.
-    this.tokens = [...new Set(tokens)].filter((t) => t !== '').sort((a, b) => b.length - a.length);
+    const max = limits().maxSpecialTokenChars;
+    let count = 0;
+    for (const t of new Set(tokens)) {
+      if (t === '') continue;
+      if (t.length > max) {
+        throw new TokenizerError(
+          `special token of ${t.length} characters ('${t.slice(0, 20)}…'), more than the ${max} ` +
+            'allowed (limit maxSpecialTokenChars)',
+        );
+      }
+      let node = this.root;
+      for (const ch of splitUnits(t)) {
+        let child = node.next.get(ch);
+        if (!child) {
+          child = { next: new Map() };
+          node.next.set(ch, child);
+        }
+        node = child;
+      }
+      node.token = t;
+      this.starts[t.charCodeAt(0)] = 1;
+      count++;
+    }
+    this.empty = count === 0;
   }
 
   /**
@@ -17,30 +54,40 @@ export class SpecialTokenSplitter {
    * order. Leftmost match first; at equal positions the longest token.
    */
   split(text: string, onText: (text: string) => void, onSpecial: (token: string) => void): void {
-    const tokens = this.tokens;
-    // Next occurrence of each token at or after `pos` (-1: none left).
-    const next = tokens.map((t) => text.indexOf(t));
+    let textStart = 0;
     let pos = 0;
-    for (;;) {
-      let best = -1;
-      let bestAt = Infinity;
-      for (let k = 0; k < tokens.length; k++) {
-        let at = next[k] as number;
-        if (at >= 0 && at < pos) {
-          at = text.indexOf(tokens[k] as string, pos);
-          next[k] = at;
+    if (!this.empty) {
+      const n = text.length;
+      const starts = this.starts;
+      while (pos < n) {
+        if (starts[text.charCodeAt(pos)] === 0) {
+          pos++;
+          continue;
         }
-        if (at >= 0 && at < bestAt) {
-          best = k;
-          bestAt = at;
+        let node = this.root.next.get(text[pos]);
+        let match: string | undefined;
+        for (let j = pos + 1; node; j++) {
+          if (node.token !== undefined) match = node.token;
+          if (j >= n) break;
+          node = node.next.get(text[j]);
         }
+        if (match === undefined) {
+          pos++;
+          continue;
+        }
+        if (pos > textStart) onText(text.slice(textStart, pos));
+        onSpecial(match);
+        pos += match.length;
+        textStart = pos;
       }
-      if (best < 0) break;
-      const token = tokens[best] as string;
-      if (bestAt > pos) onText(text.slice(pos, bestAt));
-      onSpecial(token);
-      pos = bestAt + token.length;
     }
-    if (pos < text.length) onText(pos === 0 ? text : text.slice(pos));
+    if (textStart < text.length) onText(textStart === 0 ? text : text.slice(textStart));
   }
+}
+
+/** UTF-16 code units (as String.prototype.indexOf matches). */
+function splitUnits(s: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < s.length; i++) out.push(s[i]);
+  return out;
 }

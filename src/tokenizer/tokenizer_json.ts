@@ -4,6 +4,7 @@
  * `normalizer` (BertNormalizer flags) and `added_tokens`.
  */
 import { TokenizerError } from '../errors.js';
+import { parseJsonGuarded } from '../json_guard.js';
 import type { TokenizerOptions } from './types.js';
 import { Vocab } from './vocab.js';
 
@@ -25,14 +26,8 @@ function fail(message: string): never {
 }
 
 export function parseTokenizerJson(json: string | object): ParsedTokenizerJson {
-  let root: unknown = json;
-  if (typeof json === 'string') {
-    try {
-      root = JSON.parse(json);
-    } catch (e) {
-      fail(`not valid JSON (${(e as Error).message})`);
-    }
-  }
+  // Guarded: a vocabulary listing one token twice, or deep nesting, is refused.
+  const root: unknown = typeof json === 'string' ? parseJsonGuarded(json, fail) : json;
   if (!isObject(root)) fail('expected a JSON object');
   const model = root.model;
   if (!isObject(model)) fail('no "model" object');
@@ -89,14 +84,12 @@ export function parseTokenizerJson(json: string | object): ParsedTokenizerJson {
  * `tokenize_chinese_chars` and `model_max_length` (ignored when it is HF's "unset" 1e30).
  */
 export function parseTokenizerConfig(json: string | object): TokenizerOptions {
-  let root: unknown = json;
-  if (typeof json === 'string') {
-    try {
-      root = JSON.parse(json);
-    } catch (e) {
-      throw new TokenizerError(`tokenizer_config.json: not valid JSON (${(e as Error).message})`);
-    }
-  }
+  const root: unknown =
+    typeof json === 'string'
+      ? parseJsonGuarded(json, (msg) => {
+          throw new TokenizerError(`tokenizer_config.json: ${msg}`);
+        })
+      : json;
   if (!isObject(root)) throw new TokenizerError('tokenizer_config.json: expected a JSON object');
   const options: TokenizerOptions = {};
   if (typeof root.do_lower_case === 'boolean') options.lowercase = root.do_lower_case;

@@ -4,13 +4,15 @@
  * (`config.json` + `model.safetensors`, `pytorch_model.bin` in zip or legacy format, or a
  * sharded `*.index.json`).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LxmertConfig } from '../config.js';
 import { WeightsError } from '../errors.js';
+import { limits } from '../limits.js';
+import { readTextFile } from '../safe_file.js';
 import { architectureOf, type LxmertArchitecture } from '../model/weight_names.js';
 import { readConfigJson } from './config_file.js';
-import { kindOf } from './fs_util.js';
+import { checkFinite, float32View } from './finite.js';
+import { exists, kindOf } from './fs_util.js';
 import { resolveLabels } from './labels.js';
 import { loadConvertedDir } from './loader_node.js';
 import { MANIFEST_FILE, type LxmertManifest } from './manifest.js';
@@ -55,7 +57,7 @@ export async function loadCheckpoint(
   const kind = await kindOf(dir);
   if (kind === undefined) throw new WeightsError('no such folder', dir);
   if (kind !== 'dir') throw new WeightsError('not a folder', dir);
-  if ((await kindOf(join(dir, MANIFEST_FILE))) === 'file') {
+  if (await exists(join(dir, MANIFEST_FILE))) {
     const m = await loadConvertedDir(dir, { onProgress: options.onProgress });
     const out: Checkpoint = {
       config: m.config,
@@ -78,10 +80,9 @@ export async function loadCheckpoint(
     for (const { name, entry } of sel.weights) {
       const bytes = await entry.read();
       const raw: RawTensor = { dtype: entry.dtype, shape: entry.shape, bytes };
-      weights.set(
-        name,
-        entry.dtype === 'F32' ? raw : fromFloat32(toFloat32(raw, name), entry.shape),
-      );
+      const f32 = entry.dtype === 'F32' ? float32View(bytes) : toFloat32(raw, name);
+      checkFinite(f32, raw, name, source);
+      weights.set(name, entry.dtype === 'F32' ? raw : fromFloat32(f32, entry.shape));
     }
     for (const [tied, twin] of Object.entries(sel.tied)) weights.set(tied, weights.get(twin)!);
   } finally {
@@ -92,7 +93,12 @@ export async function loadCheckpoint(
     const labels = await resolveLabels(config, undefined);
     if (labels) out.labels = labels.labels;
   }
-  if ((await kindOf(join(dir, 'vocab.txt'))) === 'file')
-    out.vocab = await readFile(join(dir, 'vocab.txt'), 'utf8');
+  if (await exists(join(dir, 'vocab.txt'))) {
+    out.vocab = await readTextFile(join(dir, 'vocab.txt'), {
+      root: dir,
+      maxBytes: limits().maxVocabBytes,
+      limitName: 'maxVocabBytes',
+    });
+  }
   return out;
 }

@@ -7,13 +7,16 @@
  * that is renamed into place only when complete, and removed on any failure.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { WeightsError } from '../errors.js';
+import { limits } from '../limits.js';
+import { readRegularFile } from '../safe_file.js';
 import { architectureOf } from '../model/weight_names.js';
 import { readConfigJson } from './config_file.js';
-import { kindOf, sha256Bytes, sha256File, sizeOf } from './fs_util.js';
+import { checkFinite, countFloat16Saturated, float32View } from './finite.js';
+import { exists, kindOf, sha256Bytes, sha256File, sizeOf } from './fs_util.js';
 import { downloadModel, isHubId, type HubOptions, type HubSnapshot } from './hub.js';
 import { DEFAULT_VOCAB, DEFAULT_VOCAB_SIZE, packageDataDir, resolveLabels } from './labels.js';
 import {
@@ -21,6 +24,7 @@ import {
   MANIFEST_FORMAT,
   MANIFEST_VERSION,
   OUTPUT_DTYPES,
+  quantizesToInt8,
   weightByteLength,
   type LxmertManifest,
   type ManifestFile,
@@ -35,10 +39,8 @@ import { openWeights } from './reader.js';
 import { hasQaHead, selectWeights } from './select.js';
 import { ShardWriter } from './shard_writer.js';
 
-/** Which tensors the int8 mode quantizes: every rank-2 `*.weight` (Linear and embeddings). */
-function quantizesToInt8(name: string, shape: readonly number[]): boolean {
-  return shape.length === 2 && name.endsWith('.weight') && shape[0] > 0 && shape[1] > 0;
-}
+/** Which tensors the int8 mode quantizes (the manifest checks the same rule). */
+export { quantizesToInt8 } from './manifest.js';
 
 export const DEFAULT_SHARD_SIZE = 4 * 1024 * 1024;
 export const CONVERTER_VERSION = '0.1.0';
@@ -58,6 +60,8 @@ export interface ConvertResult {
   manifest: LxmertManifest;
   /** Bytes of all shards. */
   bytes: number;
+  /** What the conversion changed and said so (float16 saturation), one line each. */
+  warnings: string[];
 }
 
 async function addFile(dir: string, name: string, bytes: Uint8Array): Promise<ManifestFile> {
@@ -82,11 +86,24 @@ async function resolveSource(
   return { dir: hub.dir, hub };
 }
 
-/** Refuse an OUTDIR that exists and is not an empty folder. */
+/**
+ * Before any work: OUTDIR must not be a symbolic link, must not exist or be an empty folder,
+ * and its parent (where the temporary folder goes) must be an existing folder.
+ */
 async function checkOutDir(outDir: string): Promise<void> {
-  const kind = await kindOf(outDir);
-  if (kind === undefined) return;
-  if (kind !== 'dir' || (await readdir(outDir)).length > 0) {
+  const parent = dirname(outDir);
+  if ((await kindOf(parent)) !== 'dir') {
+    throw new WeightsError(`the parent folder ${parent} does not exist or is not a folder`, outDir);
+  }
+  const l = await lstat(outDir).catch(() => undefined);
+  if (l === undefined) return;
+  if (l.isSymbolicLink()) {
+    throw new WeightsError(
+      'is a symbolic link; give the real output folder (it is replaced by a rename at the end)',
+      outDir,
+    );
+  }
+  if (!l.isDirectory() || (await readdir(outDir)).length > 0) {
     throw new WeightsError('already exists; remove it or choose another output folder', outDir);
   }
 }
@@ -144,19 +161,30 @@ export async function convertCheckpoint(
     });
     const total = weights.reduce((a, w) => a + weightByteLength(w), 0);
 
-    await mkdir(tmp, { recursive: true });
+    await mkdir(tmp); // fails if anything (a planted link included) has the name
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     writer = new ShardWriter(tmp, total, shardSize);
+    const warnings: string[] = [];
     for (let i = 0; i < weights.length; i++) {
       const { entry, name } = sel.weights[i];
       const q = weights[i].quantization;
       const bytes = await entry.read();
       if (!q && entry.dtype === 'F32') {
+        checkFinite(float32View(bytes), { dtype: entry.dtype, bytes }, name, where);
         await writer.write(bytes);
         continue;
       }
       const f32 = toFloat32({ dtype: entry.dtype, shape: entry.shape, bytes }, name);
+      checkFinite(f32, { dtype: entry.dtype, bytes }, name, where);
+      if (q?.dtype === 'float16') {
+        const sat = countFloat16Saturated(f32);
+        if (sat > 0) {
+          warnings.push(
+            `${name}: ${sat} value(s) beyond float16's range saturated to ±65504 (use --dtype float32 to keep them)`,
+          );
+        }
+      }
       await writer.write(encodeWeight(q?.dtype ?? 'float32', f32, entry.shape));
     }
     const shards = await writer.finish();
@@ -175,7 +203,7 @@ export async function convertCheckpoint(
       converter: { name: 'lxmert-web', version: CONVERTER_VERSION },
     };
     const vocab = await findVocab(dir, cfg.vocabSize);
-    if (vocab) manifest.vocab = await addFile(tmp, 'vocab.txt', await readFile(vocab));
+    if (vocab) manifest.vocab = await addFile(tmp, 'vocab.txt', vocab);
     if (labels) {
       const bytes = new TextEncoder().encode(JSON.stringify(labels.labels) + '\n');
       manifest.labels = {
@@ -186,7 +214,7 @@ export async function convertCheckpoint(
     await writeFile(join(tmp, MANIFEST_FILE), formatManifest(manifest), { flag: 'wx' });
     if ((await kindOf(outDir)) === 'dir') await rmdir(outDir);
     await rename(tmp, outDir);
-    return { outDir, manifest, bytes: total };
+    return { outDir, manifest, bytes: total, warnings };
   } catch (e) {
     await writer?.abort();
     await rm(tmp, { recursive: true, force: true });
@@ -207,11 +235,23 @@ export function formatManifest(m: LxmertManifest): string {
   return text + '\n';
 }
 
-/** vocab.txt of the source, else the BERT uncased vocabulary when the sizes say it fits. */
-async function findVocab(dir: string, vocabSize: number): Promise<string | undefined> {
+/**
+ * The bytes of the source's vocab.txt (a regular file inside the source folder, read once),
+ * else of the BERT uncased vocabulary when the sizes say it fits.
+ */
+async function findVocab(dir: string, vocabSize: number): Promise<Uint8Array | undefined> {
   const own = join(dir, 'vocab.txt');
-  if ((await kindOf(own)) === 'file') {
-    const lines = (await readFile(own, 'utf8')).split('\n');
+  const read = (path: string, root: string) =>
+    readRegularFile(path, { root, maxBytes: limits().maxVocabBytes, limitName: 'maxVocabBytes' });
+  if (await exists(own)) {
+    const bytes = await read(own, dir);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new WeightsError('not valid UTF-8', own);
+    }
+    const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     if (lines.length > vocabSize) {
       throw new WeightsError(
@@ -219,9 +259,12 @@ async function findVocab(dir: string, vocabSize: number): Promise<string | undef
         own,
       );
     }
-    return own;
+    return bytes;
   }
-  if (vocabSize === DEFAULT_VOCAB_SIZE) return join(await packageDataDir(), DEFAULT_VOCAB);
+  if (vocabSize === DEFAULT_VOCAB_SIZE) {
+    const data = await packageDataDir();
+    return read(join(data, DEFAULT_VOCAB), data);
+  }
   return undefined;
 }
 

@@ -1,8 +1,8 @@
 /** Node: small file-system helpers of the weights code. */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { WeightsError } from '../errors.js';
+import { lstat, stat, type FileHandle } from 'node:fs/promises';
+import { openRegularFile, type SafeFileOptions } from '../safe_file.js';
 
 /** sha256 (hex) of a file, streamed in 1 MiB chunks. */
 export async function sha256File(path: string): Promise<string> {
@@ -36,14 +36,20 @@ export async function kindOf(path: string): Promise<'dir' | 'file' | 'other' | u
   }
 }
 
-/** Open a file for reading; failure is a WeightsError naming the file and the OS code. */
-export async function openForRead(path: string): Promise<FileHandle> {
+/** True when something (of any kind, a dangling link included) is at `path`. */
+export async function exists(path: string): Promise<boolean> {
   try {
-    return await open(path, 'r');
-  } catch (e) {
-    throw new WeightsError(
-      `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      path,
-    );
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
   }
+}
+
+/**
+ * Open a file for reading: a regular file (checked before the open: a FIFO, device or folder
+ * is refused), inside `options.root` when given; failure is a WeightsError naming the file.
+ */
+export function openForRead(path: string, options: SafeFileOptions = {}): Promise<FileHandle> {
+  return openRegularFile(path, options);
 }

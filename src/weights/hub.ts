@@ -12,10 +12,13 @@
  *
  * Cache layout: `<cacheDir>/models--<org>--<name>/snapshots/<commit or revision>/<file>`.
  */
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { WeightsError } from '../errors.js';
+import { limits } from '../limits.js';
+import { readTextFile } from '../safe_file.js';
 import { sha256File, sizeOf } from './fs_util.js';
 import type { ProgressCallback } from './progress.js';
 import { parseIndex, WEIGHT_FILES } from './reader.js';
@@ -107,13 +110,16 @@ async function get(ctx: Context, url: string, extra: Record<string, string>, wha
 
 /**
  * Download one file to `dest` (skipped when it exists). Returns false when the server says
- * 404 (the file is not in the repo), the response's commit header otherwise.
+ * 404 (the file is not in the repo), the response's commit header otherwise. The transfer
+ * stops as soon as more bytes arrive than announced (Content-Length, Content-Range or
+ * X-Linked-Size) or than `maxBytes`, and the partial file is removed.
  */
 export async function downloadFile(
   ctx: Context,
   url: string,
   dest: string,
   name: string,
+  maxBytes?: { bytes: number; limit: string },
 ): Promise<{ found: false } | { found: true; commit?: string }> {
   if ((await sizeOf(dest)) !== undefined) return { found: true };
   await mkdir(dirname(dest), { recursive: true });
@@ -158,13 +164,32 @@ export async function downloadFile(
       await rm(partial, { force: true });
       continue;
     } else if (res.status === 200) {
-      const len = res.headers.get('content-length');
-      total = len === null ? undefined : Number(len);
+      // Content-Length counts encoded bytes: it bounds the body only when nothing is decoded.
+      const enc = res.headers.get('content-encoding');
+      const len = enc && enc !== 'identity' ? null : res.headers.get('content-length');
+      total = len === null || !/^\d+$/.test(len) ? undefined : Number(len);
     } else {
       await res.body?.cancel();
       throw hubError(res.status, res.headers, `${url}`);
     }
-    const fh = await open(partial, offset > 0 ? 'a' : 'w');
+    const linked = Number(first.get('x-linked-size') ?? NaN);
+    // Every announcement bounds the transfer: the smallest one wins.
+    if (Number.isSafeInteger(linked))
+      total = total === undefined ? linked : Math.min(total, linked);
+    if (maxBytes && total !== undefined && total > maxBytes.bytes) {
+      await res.body?.cancel();
+      throw new WeightsError(
+        `announced ${total} bytes, more than the ${maxBytes.bytes} allowed (limit ${maxBytes.limit})`,
+        url,
+      );
+    }
+    const cap = Math.min(total ?? Infinity, maxBytes?.bytes ?? Infinity);
+    // Never through a link planted at the partial file's name.
+    const { O_WRONLY, O_CREAT, O_APPEND, O_TRUNC, O_NOFOLLOW } = constants;
+    const fh = await open(
+      partial,
+      O_WRONLY | O_CREAT | O_NOFOLLOW | (offset > 0 ? O_APPEND : O_TRUNC),
+    );
     let loaded = offset;
     if (!announced) {
       ctx.onProgress?.({ status: 'initiate', file: name, loaded: 0, total });
@@ -174,6 +199,16 @@ export async function downloadFile(
     try {
       if (res.body) {
         for await (const chunk of res.body) {
+          if (loaded + chunk.byteLength > cap) {
+            await fh.close().catch(() => undefined);
+            await rm(partial, { force: true });
+            throw new WeightsError(
+              total !== undefined && cap === total
+                ? `the server sent more than the ${total} bytes it announced; stopped and removed the download`
+                : `more than the ${cap} bytes allowed (limit ${maxBytes?.limit}); stopped and removed the download`,
+              url,
+            );
+          }
           await fh.write(chunk);
           loaded += chunk.byteLength;
           ctx.onProgress?.({ status: 'progress', file: name, loaded, total });
@@ -184,6 +219,7 @@ export async function downloadFile(
         throw new Error(`got ${loaded} of ${total} bytes`);
       break;
     } catch (e) {
+      if (e instanceof WeightsError) throw e; // a refusal, not a broken transfer
       await fh.close().catch(() => undefined);
       if (++failures >= ctx.retries) {
         throw new WeightsError(
@@ -237,7 +273,12 @@ export async function downloadModel(repo: string, opts: HubOptions = {}): Promis
   const where = `${repo}@${revision}`;
 
   // config.json first: small, required, and it tells which commit the revision is.
-  const { res, first } = await get(ctx, url(revision, 'config.json'), {}, where);
+  const { res, first } = await get(
+    ctx,
+    url(revision, 'config.json'),
+    { 'accept-encoding': 'identity' },
+    where,
+  );
   if (res.status !== 200) {
     await res.body?.cancel();
     if (res.status === 404)
@@ -247,22 +288,36 @@ export async function downloadModel(repo: string, opts: HubOptions = {}): Promis
       );
     throw hubError(res.status, res.headers, `${endpoint}/${repo}`);
   }
-  const config = new Uint8Array(await res.arrayBuffer());
+  const config = await readCapped(
+    res,
+    limits().maxConfigBytes,
+    'maxConfigBytes',
+    url(revision, 'config.json'),
+  );
   const commitHeader = first.get('x-repo-commit');
   const commit = commitHeader && /^[0-9a-f]{40}$/.test(commitHeader) ? commitHeader : undefined;
   const snap = commit ?? revision.replace(/\//g, '--');
   const dir = join(cacheRoot, `models--${repo.replace(/\//g, '--')}`, 'snapshots', snap);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'config.json'), config);
+  await writeFile(join(dir, 'config.json'), config, {
+    flag: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+  });
   const rev = commit ?? revision;
 
   const files: string[] = [];
   for (const f of WEIGHT_FILES) {
-    const got = await downloadFile(ctx, url(rev, f), join(dir, f), f);
+    const small = f.endsWith('.index.json')
+      ? { bytes: limits().maxIndexBytes, limit: 'maxIndexBytes' }
+      : undefined;
+    const got = await downloadFile(ctx, url(rev, f), join(dir, f), f, small);
     if (!got.found) continue;
     files.push(f);
     if (f.endsWith('.index.json')) {
-      const index = parseIndex(await readFile(join(dir, f), 'utf8'), `${where}: ${f}`);
+      const text = await readTextFile(join(dir, f), {
+        maxBytes: limits().maxIndexBytes,
+        limitName: 'maxIndexBytes',
+      });
+      const index = parseIndex(text, `${where}: ${f}`);
       for (const shard of new Set(index.values())) {
         const s = await downloadFile(ctx, url(rev, shard), join(dir, shard), shard);
         if (!s.found)
@@ -274,7 +329,56 @@ export async function downloadModel(repo: string, opts: HubOptions = {}): Promis
   }
   if (!files.length)
     throw new WeightsError(`no weights in the repo (looked for ${WEIGHT_FILES.join(', ')})`, where);
-  await downloadFile(ctx, url(rev, 'vocab.txt'), join(dir, 'vocab.txt'), 'vocab.txt');
+  await downloadFile(ctx, url(rev, 'vocab.txt'), join(dir, 'vocab.txt'), 'vocab.txt', {
+    bytes: limits().maxVocabBytes,
+    limit: 'maxVocabBytes',
+  });
   ctx.onProgress?.({ status: 'ready', file: repo, loaded: 0, total: undefined });
   return { dir, endpoint, repo, revision, commit, files };
+}
+
+/**
+ * A response body read into memory, refused (and cancelled) as soon as it passes `max` bytes
+ * or its announced Content-Length: an endless body costs at most `max` bytes.
+ */
+async function readCapped(res: Response, max: number, limit: string, what: string) {
+  // Content-Length counts encoded bytes: it bounds the body only when nothing is decoded.
+  const encoding = res.headers.get('content-encoding');
+  const announced =
+    encoding && encoding !== 'identity' ? NaN : Number(res.headers.get('content-length') ?? NaN);
+  if (Number.isSafeInteger(announced) && announced > max) {
+    await res.body?.cancel();
+    throw new WeightsError(
+      `announced ${announced} bytes, more than the ${max} allowed (limit ${limit})`,
+      what,
+    );
+  }
+  const cap = Number.isSafeInteger(announced) ? announced : max;
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  if (res.body) {
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      n += value.byteLength;
+      if (n > cap) {
+        await reader.cancel();
+        throw new WeightsError(
+          cap === announced
+            ? `the server sent more than the ${announced} bytes it announced; stopped`
+            : `more than the ${max} bytes allowed (limit ${limit}); stopped`,
+          what,
+        );
+      }
+      chunks.push(value);
+    }
+  }
+  const out = new Uint8Array(n);
+  let p = 0;
+  for (const c of chunks) {
+    out.set(c, p);
+    p += c.byteLength;
+  }
+  return out;
 }

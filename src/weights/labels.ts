@@ -2,11 +2,14 @@
  * Node: answer labels and the default vocabulary for converted models, from the package's
  * data/ folder (data/SOURCES.md says where each file comes from) or a user's file.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LxmertConfig } from '../config.js';
 import { WeightsError } from '../errors.js';
+import { parseJsonGuarded } from '../json_guard.js';
+import { limits } from '../limits.js';
+import { readTextFile } from '../safe_file.js';
 
 /** Built-in label files by `num_qa_labels`. */
 export const BUILTIN_LABELS: Readonly<Record<number, string>> = {
@@ -43,19 +46,16 @@ export function packageDataDir(): Promise<string> {
 
 /** A labels file: a JSON array of strings, or plain text with one label per line. */
 export async function readLabelsFile(path: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new WeightsError(
-      `cannot read labels (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      path,
-    );
-  }
+  const text = await readTextFile(path, {
+    maxBytes: limits().maxVocabBytes,
+    limitName: 'maxVocabBytes',
+  });
   if (text.trimStart().startsWith('[')) {
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = parseJsonGuarded(text, (msg) => {
+        throw new Error(msg);
+      });
     } catch (e) {
       throw new WeightsError(`labels are not valid JSON (${(e as Error).message})`, path);
     }

@@ -5,8 +5,20 @@
  * from. Described for users in weights/README.md. Browser-safe.
  */
 import { WeightsError } from '../errors.js';
-import type { LxmertArchitecture } from '../model/weight_names.js';
+import { TIED_WEIGHTS, type LxmertArchitecture } from '../model/weight_names.js';
 import { encodedByteLength } from '../codec/encoding.js';
+
+/** The architectures a converted model may name. */
+export const MANIFEST_ARCHITECTURES: readonly LxmertArchitecture[] = [
+  'LxmertModel',
+  'LxmertForPreTraining',
+  'LxmertForQuestionAnswering',
+];
+
+/** Which tensors the int8 mode quantizes: every rank-2 `*.weight` (Linear and embeddings). */
+export function quantizesToInt8(name: string, shape: readonly number[]): boolean {
+  return shape.length === 2 && name.endsWith('.weight') && shape[0] > 0 && shape[1] > 0;
+}
 
 export const MANIFEST_FORMAT = 'lxmert-web';
 export const MANIFEST_VERSION = 1;
@@ -102,8 +114,10 @@ function checkFile(f: unknown, what: string, where: string): ManifestFile {
 }
 
 /**
- * Validate a parsed model.json: format and version, plain file names, shapes, known
- * quantizations, shard list matching `paths`, and shard bytes adding up to the weights' bytes.
+ * Validate a parsed model.json: format and version, a known architecture, plain file names,
+ * shapes, each weight's quantization matching the file's dtype, shard list matching `paths`,
+ * shard bytes adding up to the weights' bytes, and tied weights that are the model's own tied
+ * pairs (never an alias of an arbitrary weight). All before any shard is read.
  */
 export function parseManifest(json: unknown, where: string): LxmertManifest {
   const m = json as LxmertManifest | null;
@@ -115,6 +129,12 @@ export function parseManifest(json: unknown, where: string): LxmertManifest {
   if (typeof m.config !== 'object' || m.config === null) fail('no config object', where);
   if (!(OUTPUT_DTYPES as readonly string[]).includes(m.dtype))
     fail(`dtype ${JSON.stringify(m.dtype)}`, where);
+  if (!MANIFEST_ARCHITECTURES.includes(m.architecture)) {
+    fail(
+      `architecture ${JSON.stringify(m.architecture)} is not one of ${MANIFEST_ARCHITECTURES.join(', ')}`,
+      where,
+    );
+  }
   if (!Array.isArray(m.weightsManifest) || m.weightsManifest.length !== 1) {
     fail('weightsManifest must hold exactly one group', where);
   }
@@ -152,6 +172,17 @@ export function parseManifest(json: unknown, where: string): LxmertManifest {
           q.scaleBytes === w.shape[0] * 4);
       if (!ok) fail(`${wn}: unsupported quantization ${JSON.stringify(q)}`, where);
     }
+    // The file's dtype says how every weight is stored; a weight saying otherwise is refused.
+    const want =
+      m.dtype === 'float16'
+        ? 'float16'
+        : m.dtype === 'int8' && quantizesToInt8(w.name, w.shape)
+          ? 'int8'
+          : 'float32';
+    const got = q?.dtype ?? 'float32';
+    if (got !== want) {
+      fail(`${wn}: stored as ${got}, but a ${m.dtype} model stores it as ${want}`, where);
+    }
     total += weightByteLength(w);
   }
   const shardBytes = m.shards.reduce((a, s) => a + s.bytes, 0);
@@ -162,8 +193,22 @@ export function parseManifest(json: unknown, where: string): LxmertManifest {
     checkFile(m.labels, 'labels', where);
     if (!Number.isSafeInteger(m.labels.count)) fail('labels.count is not an integer', where);
   }
-  if (typeof m.tiedWeights !== 'object' || m.tiedWeights === null)
+  if (typeof m.tiedWeights !== 'object' || m.tiedWeights === null || Array.isArray(m.tiedWeights))
     fail('no tiedWeights object', where);
+  for (const [tied, twin] of Object.entries(m.tiedWeights as Record<string, unknown>)) {
+    const at = `tiedWeights[${JSON.stringify(tied)}]`;
+    if (!Object.hasOwn(TIED_WEIGHTS, tied) || TIED_WEIGHTS[tied] !== twin) {
+      fail(
+        `${at} = ${JSON.stringify(twin)} is not a tied pair of the model ` +
+          `(${Object.entries(TIED_WEIGHTS)
+            .map(([a, b]) => `${a} → ${b}`)
+            .join(', ')})`,
+        where,
+      );
+    }
+    if (names.has(tied)) fail(`${at}: the tied name is also stored as a weight`, where);
+    if (!names.has(twin)) fail(`${at}: its twin ${JSON.stringify(twin)} is not stored`, where);
+  }
   return m;
 }
 

@@ -199,7 +199,8 @@ export function unpickle(
   };
   const append = (list: PyValue, items: PyValue[]): void => {
     if (!Array.isArray(list)) fail('APPEND(S) on something that is not a list');
-    (list as PyValue[]).push(...items);
+    // One at a time: a spread of a long APPENDS overflows the call stack.
+    for (const item of items) (list as PyValue[]).push(item);
   };
   const get = (i: number): PyValue => {
     if (!memo.has(i)) fail(`memo key ${i} was never stored`);

@@ -3,10 +3,12 @@
  * format. Looked for in transformers' order of preference: `model.safetensors`,
  * `model.safetensors.index.json`, `pytorch_model.bin`, `pytorch_model.bin.index.json`.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WeightsError } from '../errors.js';
-import { openForRead } from './fs_util.js';
+import { parseJsonGuarded } from '../json_guard.js';
+import { limits } from '../limits.js';
+import { readTextFile } from '../safe_file.js';
+import { exists, openForRead } from './fs_util.js';
 import { parseSafetensorsHeader } from './safetensors.js';
 import type { TensorEntry, WeightsFile, WeightsFormat } from './tensor_source.js';
 import { openTorchBin } from './torch_bin.js';
@@ -20,9 +22,12 @@ export const WEIGHT_FILES = [
   'pytorch_model.bin.index.json',
 ] as const;
 
-/** Open one safetensors file: header parsed and checked, tensors read on demand. */
-export async function openSafetensors(path: string): Promise<WeightsFile> {
-  const fh = await openForRead(path);
+/**
+ * Open one safetensors file: header parsed and checked, tensors read on demand. `root`: a
+ * folder the file must stay inside (symbolic links resolved).
+ */
+export async function openSafetensors(path: string, root?: string): Promise<WeightsFile> {
+  const fh = await openForRead(path, { root });
   try {
     const size = (await fh.stat()).size;
     if (size < 8) parseSafetensorsHeader(new Uint8Array(size), size, path); // throws
@@ -47,8 +52,8 @@ export async function openSafetensors(path: string): Promise<WeightsFile> {
 }
 
 /** Open a single weights file by its extension (`.safetensors` or torch `.bin`). */
-export function openWeightsFile(path: string): Promise<WeightsFile> {
-  return path.endsWith('.safetensors') ? openSafetensors(path) : openTorchBin(path);
+export function openWeightsFile(path: string, root?: string): Promise<WeightsFile> {
+  return path.endsWith('.safetensors') ? openSafetensors(path, root) : openTorchBin(path, root);
 }
 
 /** The weights of a folder, possibly spread over shards. */
@@ -62,28 +67,20 @@ export interface WeightsSet {
   close(): Promise<void>;
 }
 
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Which of WEIGHT_FILES a folder has (the first found), or undefined. */
+/**
+ * Which of WEIGHT_FILES a folder has (the first found), or undefined. Anything at the name
+ * counts (a pipe or folder there is then refused by name when opened, not skipped).
+ */
 export async function findWeightsFile(dir: string): Promise<string | undefined> {
-  for (const f of WEIGHT_FILES) if (await isFile(join(dir, f))) return f;
+  for (const f of WEIGHT_FILES) if (await exists(join(dir, f))) return f;
   return undefined;
 }
 
 /** Parse `*.index.json`: `{weight_map: {tensor: shard file}}`; shard names must be plain. */
 export function parseIndex(text: string, source: string): Map<string, string> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new WeightsError(`not valid JSON (${(e as Error).message})`, source);
-  }
+  const json = parseJsonGuarded(text, (msg) => {
+    throw new WeightsError(msg, source);
+  });
   const wm = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) {
     throw new WeightsError('no "weight_map" object', source);
@@ -108,15 +105,14 @@ export async function openWeights(dir: string): Promise<WeightsSet> {
   if (!found) throw new WeightsError(`no weights: looked for ${WEIGHT_FILES.join(', ')}`, dir);
   const path = join(dir, found);
   if (!found.endsWith('.index.json')) {
-    const f = await openWeightsFile(path);
+    const f = await openWeightsFile(path, dir);
     return { files: [found], format: f.format, sharded: false, entries: f.entries, close: f.close };
   }
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new WeightsError(`cannot read (${(e as Error).message})`, path);
-  }
+  const text = await readTextFile(path, {
+    root: dir,
+    maxBytes: limits().maxIndexBytes,
+    limitName: 'maxIndexBytes',
+  });
   const map = parseIndex(text, path);
   const shardNames = [...new Set(map.values())];
   const opened: WeightsFile[] = [];
@@ -126,7 +122,7 @@ export async function openWeights(dir: string): Promise<WeightsSet> {
   try {
     const entries = new Map<string, TensorEntry>();
     for (const s of shardNames) {
-      const f = await openWeightsFile(join(dir, s));
+      const f = await openWeightsFile(join(dir, s), dir);
       opened.push(f);
       for (const [name, e] of f.entries) {
         if (entries.has(name))

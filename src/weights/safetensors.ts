@@ -4,10 +4,14 @@
  * Layout: u64 little-endian header length N, N bytes of JSON header
  * `{name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {str: str}}`, then the data
  * buffer. Offsets are relative to the data buffer. Every header entry is checked against the
- * file: known dtype, integer shape, byte count = numel × dtype size, in range, no overlaps.
+ * file: known dtype, integer shape, byte count = numel × dtype size, in range; names unique;
+ * the tensors tile the data buffer exactly (no overlap, no byte that no tensor covers), as
+ * the safetensors library itself requires.
  */
 import { WeightsError, formatShape } from '../errors.js';
 import { DTYPE_SIZE, isStDtype, numel, type RawTensor, type StDtype } from '../codec/raw_tensor.js';
+import { parseJsonGuarded } from '../json_guard.js';
+import { limits } from '../limits.js';
 
 /** A header entry, checked; offsets are absolute within the file. */
 export interface SafetensorsEntry {
@@ -26,9 +30,6 @@ export interface SafetensorsHeader {
   dataStart: number;
 }
 
-/** Header JSON larger than this is refused (safetensors' own limit is 100 MB). */
-const MAX_HEADER_BYTES = 100_000_000;
-
 /**
  * Parse and validate the header, given the file's first bytes (at least 8 + N) and its total
  * size. `source` names the file in errors.
@@ -46,9 +47,16 @@ export function parseSafetensorsHeader(
   }
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const n64 = dv.getBigUint64(0, true);
-  if (n64 > BigInt(MAX_HEADER_BYTES) || Number(n64) + 8 > fileSize) {
+  if (n64 + 8n > BigInt(fileSize)) {
     throw new WeightsError(
       `header length ${n64} runs past the end of the file (${fileSize} bytes)`,
+      source,
+    );
+  }
+  const maxHeader = limits().maxSafetensorsHeaderBytes;
+  if (n64 > BigInt(maxHeader)) {
+    throw new WeightsError(
+      `header length ${n64} is more than the ${maxHeader} allowed (limit maxSafetensorsHeaderBytes)`,
       source,
     );
   }
@@ -56,12 +64,16 @@ export function parseSafetensorsHeader(
   if (head.byteLength < 8 + n) {
     throw new WeightsError(`header needs ${8 + n} bytes, got ${head.byteLength}`, source);
   }
-  let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + n)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + n));
   } catch (e) {
-    throw new WeightsError(`header is not valid UTF-8 JSON (${(e as Error).message})`, source);
+    throw new WeightsError(`header is not valid UTF-8 (${(e as Error).message})`, source);
   }
+  // Refuses duplicate tensor names (JSON.parse would keep the last silently) and deep nesting.
+  const json = parseJsonGuarded(text, (msg) => {
+    throw new WeightsError(`header: ${msg}`, source);
+  });
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new WeightsError('header is not a JSON object', source);
   }
@@ -117,7 +129,7 @@ export function parseSafetensorsHeader(
       end: dataStart + e,
     });
   }
-  const sorted = [...entries].sort((x, y) => x.begin - y.begin);
+  const sorted = [...entries].sort((x, y) => x.begin - y.begin || x.end - y.end);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].begin < sorted[i - 1].end) {
       throw new WeightsError(
@@ -125,6 +137,23 @@ export function parseSafetensorsHeader(
         source,
       );
     }
+  }
+  let covered = dataStart;
+  for (const e of sorted) {
+    if (e.begin > covered) {
+      throw new WeightsError(
+        `data bytes ${covered - dataStart}..${e.begin - dataStart} belong to no tensor ` +
+          `(before '${e.name}'); a safetensors data buffer holds its tensors and nothing else`,
+        source,
+      );
+    }
+    covered = e.end;
+  }
+  if (covered !== fileSize) {
+    throw new WeightsError(
+      `data bytes ${covered - dataStart}..${dataSize} at the end belong to no tensor`,
+      source,
+    );
   }
   return { entries, metadata, dataStart };
 }

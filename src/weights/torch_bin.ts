@@ -13,6 +13,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { WeightsError, formatShape } from '../errors.js';
+import { limits } from '../limits.js';
 import { openForRead } from './fs_util.js';
 import { PickleTruncatedError, PyDict, PyTuple, unpickle, type PyValue } from './pickle.js';
 import { DTYPE_SIZE, type StDtype } from '../codec/raw_tensor.js';
@@ -72,10 +73,17 @@ function makeEntries(
       );
     }
     const contiguous = isContiguous(t);
-    const nbytes = t.shape.reduce((a, b) => a * b, 1) * es;
-    if (!contiguous && nbytes > 2 ** 32) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    const nbytes = n * es;
+    // A view whose strides repeat elements (stride 0, overlapping rows) expands a few stored
+    // values into a large tensor: refused before anything is allocated.
+    const maxExpansion = limits().maxViewExpansion;
+    const expands = !contiguous && n > Math.max(span, 1) * maxExpansion && nbytes > 1 << 20;
+    if (expands || (!contiguous && nbytes > 2 ** 32)) {
       throw new WeightsError(
-        `strided view of ${formatShape(t.shape)} would need ${nbytes} bytes`,
+        `strided view of ${formatShape(t.shape)} (strides ${formatShape(t.stride)}) would expand ` +
+          `${span} stored elements into ${n} (${nbytes} bytes), more than ${maxExpansion} times ` +
+          '(limit maxViewExpansion)',
         where,
       );
     }
@@ -237,11 +245,9 @@ function parseLegacy(buf: Uint8Array, path: string) {
   return { root: body.value, roots, keys: keys.value as string[], dataStart: keys.end };
 }
 
-/** A legacy header + state_dict pickle longer than this is refused (real ones are < 1 MB). */
-const MAX_LEGACY_PICKLE = 256 << 20;
-
 async function openLegacy(fh: FileHandle, size: number, path: string): Promise<WeightsFile> {
-  const limit = Math.min(size, MAX_LEGACY_PICKLE);
+  // A legacy header + state_dict pickle longer than maxPickleBytes is refused (real ones < 1 MB).
+  const limit = Math.min(size, limits().maxPickleBytes);
   let len = Math.min(limit, 1 << 20);
   let parsed: ReturnType<typeof parseLegacy>;
   for (;;) {
@@ -251,7 +257,11 @@ async function openLegacy(fh: FileHandle, size: number, path: string): Promise<W
       break;
     } catch (e) {
       if (!(e instanceof PickleTruncatedError) || len >= size) throw e;
-      if (len >= limit) throw new WeightsError(`legacy pickle is longer than ${limit} bytes`, path);
+      if (len >= limit)
+        throw new WeightsError(
+          `legacy pickle is longer than ${limit} bytes (limit maxPickleBytes)`,
+          path,
+        );
       len = Math.min(limit, len * 4);
     }
   }
@@ -294,8 +304,8 @@ async function openLegacy(fh: FileHandle, size: number, path: string): Promise<W
 }
 
 /** Open a `.bin` checkpoint for streaming reads. Closes the file on any error. */
-export async function openTorchBin(path: string): Promise<WeightsFile> {
-  const fh = await openForRead(path);
+export async function openTorchBin(path: string, root?: string): Promise<WeightsFile> {
+  const fh = await openForRead(path, { root });
   try {
     const size = (await fh.stat()).size;
     if (size === 0) throw new WeightsError('empty file', path);

@@ -10,6 +10,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import { WeightsError } from '../errors.js';
+import { limits } from '../limits.js';
 
 export interface ZipEntry {
   name: string;
@@ -172,13 +173,32 @@ export async function zipDataOffset(
   return entry.localHeaderOffset + 30 + h.getUint16(26, true) + h.getUint16(28, true);
 }
 
-/** Read a whole entry into memory (stored or deflated). */
+/**
+ * Read a whole entry into memory (stored or deflated): for small records only. Its size is
+ * checked against `limits().maxPickleBytes`, and a deflated entry's against
+ * `maxInflateRatio` × its compressed size, before anything is read or inflated.
+ */
 export async function readZipEntry(
   fh: FileHandle,
   entry: ZipEntry,
   fileSize: number,
   source: string,
 ): Promise<Uint8Array> {
+  const { maxPickleBytes, maxInflateRatio } = limits();
+  if (entry.size > maxPickleBytes) {
+    throw new WeightsError(
+      `zip: entry '${entry.name}' claims ${entry.size} bytes, more than the ${maxPickleBytes} ` +
+        'allowed (limit maxPickleBytes)',
+      source,
+    );
+  }
+  if (entry.method === 8 && entry.size > Math.max(entry.compressedSize, 1) * maxInflateRatio) {
+    throw new WeightsError(
+      `zip: entry '${entry.name}' would inflate ${entry.compressedSize} bytes to ${entry.size}, ` +
+        `more than ${maxInflateRatio} times (limit maxInflateRatio)`,
+      source,
+    );
+  }
   const start = await zipDataOffset(fh, entry, source);
   if (start + entry.compressedSize > fileSize) {
     throw new WeightsError(`zip: entry '${entry.name}' runs past the end of the file`, source);

@@ -2,7 +2,7 @@
  * loadVqaPipeline: a Hugging Face folder and a `lxmert convert` output of lxmert-vqa-tiny give the
  * expected answers; labels and tokenizer are found as documented; bad folders are refused.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -83,7 +83,8 @@ describe('loadVqaPipeline', () => {
       join(bare, 'config.json'),
       JSON.stringify({ ...cfg, architectures: ['LxmertModel'] }),
     );
-    symlinkSync(
+    // A copy: a link leading out of the model folder is refused (SECURITY.md).
+    copyFileSync(
       join(FIXTURES, 'lxmert-tiny', 'model.safetensors'),
       join(bare, 'model.safetensors'),
     );
