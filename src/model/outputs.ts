@@ -14,7 +14,10 @@
  * - There is no `loss` (no labels are taken). The heads' classes keep LxmertModel's fields
  *   (`language_output` …) and the visual heads' logits next to HF's fields.
  * Tuples are present when `ForwardOptions.outputHiddenStates` / `outputAttentions` asked for them.
- * The caller owns every tensor: `tf.dispose(Object.values(out))`.
+ * Like HF's `Optional` fields, an output the call or the config did not ask for is absent; its
+ * field is typed like a present one (outputs also stay reachable by name, `out[name]`, as
+ * before these types), so check before use where the config decides. The caller owns every
+ * tensor: `tf.dispose(Object.values(out))`.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
@@ -37,10 +40,10 @@ export type LxmertModelOutput = {
   vision_output: tf.Tensor3D;
   /** [B, H] `tanh(dense(language_output[:, 0]))`. */
   pooled_output: tf.Tensor2D;
-  /** [B, L, H] text embeddings (`ForwardOptions.outputEmbeddings`; not in HF's class). */
-  embedding_output?: tf.Tensor3D;
-  /** [B, V, H] visual embeddings (`ForwardOptions.outputEmbeddings`; not in HF's class). */
-  visual_embedding_output?: tf.Tensor3D;
+  /** [B, L, H] text embeddings (only with `ForwardOptions.outputEmbeddings`; not in HF's class). */
+  embedding_output: tf.Tensor3D;
+  /** [B, V, H] visual embeddings (only with `ForwardOptions.outputEmbeddings`; not in HF's class). */
+  visual_embedding_output: tf.Tensor3D;
   /** [B, L, H], i < l_layers + x_layers: language layers, then the cross layers' language side. */
   [hidden: `language_hidden_states.${number}`]: tf.Tensor3D;
   /** [B, V, H], i < r_layers + x_layers: vision layers, then the cross layers' vision side. */
@@ -51,6 +54,8 @@ export type LxmertModelOutput = {
   [attentions: `vision_attentions.${number}`]: tf.Tensor4D;
   /** [B, heads, L, V], i < x_layers: language → vision cross-attention. */
   [attentions: `cross_encoder_attentions.${number}`]: tf.Tensor4D;
+  /** Any output by its name (what `lxmert infer` writes and the goldens hold). */
+  [output: string]: tf.Tensor;
 };
 
 /** `LxmertForPreTrainingOutput` (and `TFLxmertForPreTrainingOutput`), plus LxmertModel's fields. */
@@ -59,14 +64,14 @@ export type LxmertForPreTrainingOutput = LxmertModelOutput & {
   prediction_logits: tf.Tensor3D;
   /** [B, 2] cross-modality matching scores. */
   cross_relationship_score: tf.Tensor2D;
-  /** [B, num_qa_labels] when config.task_qa. */
-  question_answering_score?: tf.Tensor2D;
-  /** [B, V, num_object_labels] when task_obj_predict and visual_obj_loss (HF: loss only). */
-  obj_logits?: tf.Tensor3D;
-  /** [B, V, num_attr_labels] when task_obj_predict and visual_attr_loss (HF: loss only). */
-  attr_logits?: tf.Tensor3D;
-  /** [B, V, visual_feat_dim] when task_obj_predict and visual_feat_loss (HF: loss only). */
-  feat_regression?: tf.Tensor3D;
+  /** [B, num_qa_labels], only when config.task_qa. */
+  question_answering_score: tf.Tensor2D;
+  /** [B, V, num_object_labels], only with task_obj_predict and visual_obj_loss (HF: loss only). */
+  obj_logits: tf.Tensor3D;
+  /** [B, V, num_attr_labels], only with task_obj_predict and visual_attr_loss (HF: loss only). */
+  attr_logits: tf.Tensor3D;
+  /** [B, V, visual_feat_dim], only with task_obj_predict and visual_feat_loss (HF: loss only). */
+  feat_regression: tf.Tensor3D;
 };
 
 /** `LxmertForQuestionAnsweringOutput`, plus LxmertModel's fields. */

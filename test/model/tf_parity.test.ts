@@ -97,7 +97,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const pre = model.forward(inputs);
         expect(pre.prediction_logits.shape).toEqual([1, 9, cfg.vocabSize]);
         expect(pre.cross_relationship_score.shape).toEqual([1, 2]);
-        expect(pre.question_answering_score!.shape).toEqual([1, cfg.numQaLabels]);
+        expect(pre.question_answering_score.shape).toEqual([1, cfg.numQaLabels]);
         tf.dispose(Object.values(pre));
       }
       tf.dispose(Object.values(out));
