@@ -12,7 +12,7 @@ import { convertCheckpoint } from '../../src/weights/converter.js';
 import { tfToPtName } from '../../src/weights/h5_names.js';
 import type { RawTensor } from '../../src/codec/raw_tensor.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
-import { fixtureVariables, writeTfShards } from './h5_files.js';
+import { fixtureVariables, writeKeras, writeTfShards } from './h5_files.js';
 import { FIXTURES, tempDir } from './helpers.js';
 
 const tmp = tempDir('h5');
@@ -123,6 +123,20 @@ describe('sharded tf_model.h5.index.json (HF tf_shard_checkpoint layout)', () =>
     ]);
     const ck = await loadCheckpoint(dir);
     expect(sameBytes(ck.weights.get(TIED), reference().get(WORD))).toBe(true);
+  });
+});
+
+describe('Keras layout with chunked attributes', () => {
+  it('layer_names0… and weight_names0… (as Keras splits long lists) read like the fixture', async () => {
+    const dir = join(tmp, 'tf-chunked');
+    mkdirSync(dir);
+    copyFileSync(join(FIXTURES, 'lxmert-tiny-tf', 'config.json'), join(dir, 'config.json'));
+    await writeKeras(join(dir, 'tf_model.h5'), await fixtureVariables('lxmert-tiny-tf'), {
+      chunk: 3,
+    });
+    const a = await convertCheckpoint(dir, out('chunked'));
+    const b = await convertCheckpoint(join(FIXTURES, 'lxmert-tiny-tf'), out('single'));
+    expect(a.manifest.shards).toEqual(b.manifest.shards);
   });
 });
 

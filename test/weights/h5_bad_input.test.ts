@@ -5,12 +5,20 @@
  * the lxmert-tiny-tf-model fixture, except three h5wasm cannot write (h5-refused/, made by
  * scripts/make-h5-refused.py).
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LxmertError, WeightsError } from '../../src/errors.js';
 import { loadCheckpoint } from '../../src/weights/checkpoint.js';
 import { convertCheckpoint } from '../../src/weights/converter.js';
+import { h5wasm } from '../../src/weights/h5_fs.js';
 import { openTfH5 } from '../../src/weights/h5_reader.js';
 import { fixtureVariables, writeH5, writeKeras, type Variable } from './h5_files.js';
 import { FIXTURES, listDir, tempDir } from './helpers.js';
@@ -21,6 +29,19 @@ const REFUSED = join(FIXTURES, 'h5-refused');
 const PREFIX = 'tf_lxmert_model/lxmert/';
 let layers: Map<string, Variable[]>;
 let count = 0;
+
+/** This process's descriptors open on .h5 files (Linux). */
+function openH5Descriptors(): string[] {
+  return readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    })
+    .filter((target) => target.endsWith('.h5'));
+}
 
 beforeAll(async () => {
   layers = await fixtureVariables('lxmert-tiny-tf-model');
@@ -275,5 +296,10 @@ describe('after every refusal', () => {
     expect(ck.architecture).toBe('LxmertModel');
     expect(ck.weights.size).toBeGreaterThan(100);
     expect(ck).not.toBeInstanceOf(LxmertError);
+  });
+  it('no .h5 file is left open, no mount is left in h5wasm', async () => {
+    expect(openH5Descriptors()).toEqual([]);
+    const fs = (await h5wasm()).Module.FS as unknown as { readdir(p: string): string[] };
+    expect(fs.readdir('/').filter((d) => d.startsWith('lxmert-h5-'))).toEqual([]);
   });
 });
