@@ -74,6 +74,14 @@ describe('lxmert convert / infer with tf_model.h5', () => {
     }
   });
 
+  it('bench --model on the TF folder times the VQA path', () => {
+    const r = lxmert(['bench', '--model', TF, '--runs', '2', '--warmup', '1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(last.median_ms).toBeGreaterThan(0);
+    expect(last.backend).toBe('wasm');
+  });
+
   it('--from must be pt or tf (usage, exit 2)', () => {
     const r = lxmert(['convert', TF, join(tmp, 'never'), '--from', 'jax']);
     expect(r.code).toBe(2);
