@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LxmertConfig } from '../config.js';
 import { LxmertVisualAnswerHead } from './heads.js';
 import type { ForwardOptions, LxmertInputs } from './inputs.js';
-import { lxmertInputs, LxmertModel, type LxmertOutputs } from './lxmert_model.js';
+import { lxmertInputs, LxmertModel } from './lxmert_model.js';
 import { LxmertModule, type Kwargs, type WeightSource } from './module.js';
 import type { LxmertForQuestionAnsweringOutput } from './outputs.js';
 

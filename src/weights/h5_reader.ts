@@ -20,9 +20,7 @@
  * data is read; every attribute and dataset read is size-checked first; a tensor is read in
  * slices of at most SLICE_BYTES so the wasm heap stays small whatever the tensor size.
  */
-import { fstat } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type * as H5 from 'h5wasm';
 import { WeightsError, formatShape } from '../errors.js';
 import { limits } from '../limits.js';
@@ -351,7 +349,7 @@ async function openH5(path: string, tied: boolean, root?: string): Promise<Weigh
     await fh.close();
   };
   try {
-    const st = await promisify(fstat)(fh.fd);
+    const st = await fh.stat();
     const size = st.size;
     if (!(await hasHdf5Signature(fh, size, path))) {
       const head = new TextDecoder().decode(await readAt(fh, 0, Math.min(size, 64), path));
