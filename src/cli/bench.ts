@@ -20,13 +20,14 @@ import {
 import { loadCheckpoint } from '../weights/checkpoint.js';
 import { nonNegativeInt, parseOptions, positiveInt } from './args.js';
 import { backendOption } from './backend_option.js';
+import { FROM_HELP, fromOption } from './from_option.js';
 import { setFusedKernels } from '../../kernels/ops.js';
 import { gpuMemory, trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
 import { activateBackend, backendReport, storedFormat } from './runtime.js';
 
 const HELP = `usage: lxmert bench (--model DIR | --random CONFIG) [--backend auto|cpu|wasm|webgpu]
                     [--batch 1] [--tokens 20] [--boxes 36] [--runs 20] [--warmup 3] [--seed 0]
-                    [--dtype f32|f16|int8] [--no-fused] [--json]
+                    [--dtype f32|f16|int8] [--no-fused] [--json] [--from pt|tf]
 
 Times the VQA path (encoders + pooler + answer head) after warm-up and prints median/min/max
 milliseconds. --random CONFIG builds seeded random weights from a config.json path, or from a
@@ -34,7 +35,10 @@ preset: 'base' (lxmert-base-uncased shapes, 9500 answers), 'vqa' (3129), 'gqa' (
 --json the last line is {"median_ms":…,"min_ms":…,"max_ms":…,"backend":…, …}. On webgpu it also
 reports dispatches per forward and GPU bytes; --dtype picks how Linear weights are stored on the
 GPU (default: the converted model's dtype, else f32); --no-fused runs the same model on stock
-tf.js ops. Default backend: wasm.`;
+tf.js ops. Default backend: wasm. --model DIR is a Hugging Face folder (PyTorch or TF weights)
+or a 'lxmert convert' output.
+
+${FROM_HELP}`;
 
 const PRESETS: Record<string, number> = { base: 9500, vqa: 3129, gqa: 1842 };
 
@@ -137,6 +141,7 @@ export async function bench(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     dtype: { type: 'string' },
     'no-fused': { type: 'boolean' },
+    from: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -159,13 +164,14 @@ export async function bench(argv: string[]): Promise<void> {
   if (dtype !== undefined && !['f32', 'f16', 'int8'].includes(dtype)) {
     throw new UsageError(`--dtype: expected one of f32, f16, int8, got '${dtype}'`);
   }
+  const from = fromOption(values.from);
   const selection = await activateBackend(backend);
   const fused = !values['no-fused'];
   setFusedKernels(fused);
   const format = dtype as 'f32' | 'f16' | 'int8' | undefined;
   const t0 = performance.now();
   // The config first, so that bad sizes fail before any weight is on the device.
-  const ckpt = values.model ? await loadCheckpoint(values.model as string) : null;
+  const ckpt = values.model ? await loadCheckpoint(values.model as string, { from }) : null;
   const cfg: LxmertConfig = ckpt ? ckpt.config : await randomConfig(values.random as string);
   if (tokens > cfg.maxPositionEmbeddings) {
     throw new UsageError(

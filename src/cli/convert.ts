@@ -7,6 +7,7 @@ import { convertCheckpoint, DEFAULT_SHARD_SIZE } from '../weights/converter.js';
 import { OUTPUT_DTYPES, type OutputDtype } from '../weights/manifest.js';
 import { progressBar } from '../weights/progress.js';
 import { parseOptions, positiveInt } from './args.js';
+import { FROM_HELP, fromOption } from './from_option.js';
 
 const HELP = `usage: lxmert convert SRC OUTDIR [options]
 
@@ -16,14 +17,17 @@ and ${DEFAULT_SHARD_SIZE / 1048576} MiB shards group1-shard{i}of{n}.bin, plus vo
 labels.json when known.
 
 SRC is a folder with config.json and model.safetensors, pytorch_model.bin (zip or legacy
-format) or a sharded *.index.json; or a Hub model id such as unc-nlp/lxmert-vqa-uncased.
-PyTorch pickles are parsed, never run: anything but tensors, storages and OrderedDict is
-refused. OUTDIR must not exist (or be empty); it appears only when complete.
+format), TF tf_model.h5 (TFLxmertModel, TFLxmertForPreTraining) or a sharded *.index.json; or
+a Hub model id such as unc-nlp/lxmert-vqa-uncased. PyTorch pickles are parsed, never run:
+anything but tensors, storages and OrderedDict is refused. HDF5 files are read without
+following links, virtual datasets or external storage into other files. OUTDIR must not exist
+(or be empty); it appears only when complete.
 
 options:
   --dtype float32|float16|int8   weight encoding (default float32); int8 is per-row
                                  symmetric for matrices and embeddings, float32 elsewhere
   --shard-size BYTES             bytes per shard (default ${DEFAULT_SHARD_SIZE})
+${FROM_HELP}
   --labels FILE                  answer labels (JSON array or one a line); default: the
                                  config's id2label or data/*-answers.json by num_qa_labels
   --endpoint URL                 Hub endpoint (default $HF_ENDPOINT or https://huggingface.co)
@@ -42,6 +46,7 @@ export async function convert(argv: string[]): Promise<void> {
       dtype: { type: 'string' },
       'shard-size': { type: 'string' },
       labels: { type: 'string' },
+      from: { type: 'string' },
       endpoint: { type: 'string' },
       revision: { type: 'string' },
       'cache-dir': { type: 'string' },
@@ -66,6 +71,7 @@ export async function convert(argv: string[]): Promise<void> {
     throw new UsageError(`--dtype: expected one of ${OUTPUT_DTYPES.join(', ')}, got '${dtype}'`);
   }
   const shardSize = positiveInt(values, 'shard-size', DEFAULT_SHARD_SIZE);
+  const from = fromOption(values.from);
   const show = values['no-progress']
     ? false
     : Boolean(values.progress) || Boolean(process.stderr.isTTY);
@@ -74,6 +80,7 @@ export async function convert(argv: string[]): Promise<void> {
     dtype: dtype as OutputDtype,
     shardSize,
     labels: values.labels as string | undefined,
+    from,
     endpoint: values.endpoint as string | undefined,
     revision: values.revision as string | undefined,
     cacheDir: values['cache-dir'] as string | undefined,

@@ -15,17 +15,21 @@ import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
 import { parseOptions, required } from './args.js';
 import { writeFileAtomic } from './atomic_write.js';
 import { backendOption } from './backend_option.js';
+import { FROM_HELP, fromOption } from './from_option.js';
 import { caseNames, checkInputSizes, inputsFromTensors } from './inputs_file.js';
 import { activateBackend, storedFormat } from './runtime.js';
 
 const HELP = `usage: lxmert infer --model DIR --inputs IN.safetensors [--case NAME] --output OUT.safetensors
-                    [--backend auto|cpu|wasm|webgpu]
+                    [--backend auto|cpu|wasm|webgpu] [--from pt|tf]
 
-Runs the model in DIR (a Hugging Face checkpoint folder or a 'lxmert convert' output) on the
+Runs the model in DIR (a Hugging Face checkpoint folder, PyTorch or TF, or a 'lxmert convert'
+output) on the
 forward arguments in IN (input_ids, attention_mask, token_type_ids, visual_feats, visual_pos,
 visual_attention_mask; ints as I64 or I32; with --case NAME, named NAME/<arg>) and writes every
 output the model has to OUT as float32, named as Hugging Face names them (tuples as <name>.<i>).
-Default backend: cpu.`;
+Default backend: cpu.
+
+${FROM_HELP}`;
 
 export async function infer(argv: string[]): Promise<void> {
   const { values } = parseOptions('infer', argv, {
@@ -34,6 +38,7 @@ export async function infer(argv: string[]): Promise<void> {
     case: { type: 'string' },
     output: { type: 'string' },
     backend: { type: 'string' },
+    from: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -45,6 +50,7 @@ export async function infer(argv: string[]): Promise<void> {
   const outputPath = required(values, 'output', 'infer');
   const caseName = values.case as string | undefined;
   const backend = backendOption(values.backend, 'cpu');
+  const from = fromOption(values.from);
 
   await checkOutputPath(outputPath);
   const inputBytes = await readRegularFile(inputsPath, {
@@ -63,7 +69,7 @@ export async function infer(argv: string[]): Promise<void> {
   }
   checkInputSizes(tensors, caseName, inputsPath);
   await activateBackend(backend);
-  const ckpt = await loadCheckpoint(modelDir);
+  const ckpt = await loadCheckpoint(modelDir, { from });
   checkInputSizes(tensors, caseName, inputsPath, ckpt.config.maxPositionEmbeddings);
   const model = buildModel(ckpt.config, ckpt.weights, {
     architecture: ckpt.architecture,

@@ -7,9 +7,11 @@ import { LxmertForQuestionAnswering } from './for_question_answering.js';
 import type { LxmertInputs } from './inputs.js';
 import { LxmertModel, type LxmertOutputs } from './lxmert_model.js';
 import type { WeightSource } from './module.js';
+import { TFLxmertForPreTraining, TFLxmertModel, tfArchitectureOf } from './tf_classes.js';
 import {
   architectureOf,
   checkWeights,
+  TF_ARCHITECTURES,
   tiedWeights,
   type LxmertArchitecture,
 } from './weight_names.js';
@@ -54,7 +56,14 @@ export function buildModel(
       tiedWeights(config),
     );
   }
+  const tfClass = tfArchitectureOf(config);
   const construct = (): AnyLxmertModel => {
+    if (tfClass && TF_ARCHITECTURES[tfClass] === arch) {
+      // config.json names HF's TF class (a TF checkpoint's does): the same model under that name
+      return tfClass === 'TFLxmertModel'
+        ? new TFLxmertModel(config, ws)
+        : new TFLxmertForPreTraining(config, ws);
+    }
     switch (arch) {
       case 'LxmertForPreTraining':
         return new LxmertForPreTraining(config, ws);

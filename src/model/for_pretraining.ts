@@ -10,6 +10,7 @@ import { LxmertPreTrainingHeads, LxmertVisualAnswerHead, LxmertVisualObjHead } f
 import type { ForwardOptions, LxmertInputs } from './inputs.js';
 import { lxmertInputs, LxmertModel, type LxmertOutputs } from './lxmert_model.js';
 import { LxmertModule, type Kwargs, type WeightSource } from './module.js';
+import type { LxmertForPreTrainingOutput } from './outputs.js';
 
 /** Visual head names → the output names used by the golden files. */
 const VISUAL_OUTPUT_NAMES = {
@@ -43,7 +44,7 @@ export class LxmertForPreTraining extends LxmertModule {
    * `question_answering_score` (task_qa), `obj_logits` / `attr_logits` / `feat_regression`
    * (task_obj_predict and the visual_*_loss flags).
    */
-  forward(inputs: LxmertInputs, opts: ForwardOptions = {}): LxmertOutputs {
+  forward(inputs: LxmertInputs, opts: ForwardOptions = {}): LxmertForPreTrainingOutput {
     const base = this.lxmert.forward(inputs, opts);
     return tf.tidy(() => {
       const out: LxmertOutputs = { ...base };
@@ -60,7 +61,7 @@ export class LxmertForPreTraining extends LxmertModule {
           out[VISUAL_OUTPUT_NAMES[k as keyof typeof VISUAL_OUTPUT_NAMES]] = t;
         }
       }
-      return out;
+      return out as LxmertForPreTrainingOutput;
     });
   }
 

@@ -6,8 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LxmertConfig } from '../config.js';
 import { LxmertVisualAnswerHead } from './heads.js';
 import type { ForwardOptions, LxmertInputs } from './inputs.js';
-import { lxmertInputs, LxmertModel, type LxmertOutputs } from './lxmert_model.js';
+import { lxmertInputs, LxmertModel } from './lxmert_model.js';
 import { LxmertModule, type Kwargs, type WeightSource } from './module.js';
+import type { LxmertForQuestionAnsweringOutput } from './outputs.js';
 
 export class LxmertForQuestionAnswering extends LxmertModule {
   static readonly className: string = 'LxmertForQuestionAnswering';
@@ -21,7 +22,7 @@ export class LxmertForQuestionAnswering extends LxmertModule {
   }
 
   /** LxmertModel's outputs plus `question_answering_score` [B, num_qa_labels]. */
-  forward(inputs: LxmertInputs, opts: ForwardOptions = {}): LxmertOutputs {
+  forward(inputs: LxmertInputs, opts: ForwardOptions = {}): LxmertForQuestionAnsweringOutput {
     const base = this.lxmert.forward(inputs, opts);
     return tf.tidy(() => ({
       ...base,

@@ -9,6 +9,7 @@ import { LxmertEncoder } from './encoder.js';
 import { LxmertPooler } from './heads.js';
 import { extendedMask, validateInputs, type ForwardOptions, type LxmertInputs } from './inputs.js';
 import { asList, LxmertModule, type Kwargs, type WeightSource } from './module.js';
+import type { LxmertModelOutput } from './outputs.js';
 
 /** Outputs by the golden files' names (`language_output`, `language_hidden_states.3` …). */
 export type LxmertOutputs = Record<string, tf.Tensor>;
@@ -44,7 +45,7 @@ export class LxmertModel extends LxmertModule {
   }
 
   /** Run the model. The caller owns (and must dispose) every returned tensor. */
-  forward(inputs: LxmertInputs, opts: ForwardOptions = {}): LxmertOutputs {
+  forward(inputs: LxmertInputs, opts: ForwardOptions = {}): LxmertModelOutput {
     validateInputs(this.config, inputs, opts.validate ?? true);
     return tf.tidy(() => {
       const { emb, langMask, visnMask } = this.embed(inputs);
@@ -82,7 +83,7 @@ export class LxmertModel extends LxmertModule {
           inputs.visualPos,
         ]);
       }
-      return out;
+      return out as LxmertModelOutput;
     });
   }
 

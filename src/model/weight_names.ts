@@ -121,9 +121,19 @@ export function expectedWeights(cfg: LxmertConfig, arch: LxmertArchitecture): We
   return out;
 }
 
-/** The architecture named by config.json `architectures`, defaulting to LxmertModel. */
+/** HF's TF LXMERT classes and the PyTorch class with the same weights (model/tf_classes.ts). */
+export const TF_ARCHITECTURES = {
+  TFLxmertModel: 'LxmertModel',
+  TFLxmertForPreTraining: 'LxmertForPreTraining',
+} as const satisfies Record<string, LxmertArchitecture>;
+
+/**
+ * The architecture named by config.json `architectures` (a TF class name gives its PyTorch
+ * twin), defaulting to LxmertModel.
+ */
 export function architectureOf(cfg: LxmertConfig): LxmertArchitecture {
-  for (const a of cfg.architectures) {
+  for (const name of cfg.architectures) {
+    const a: string = TF_ARCHITECTURES[name as keyof typeof TF_ARCHITECTURES] ?? name;
     if (a === 'LxmertForPreTraining' || a === 'LxmertForQuestionAnswering' || a === 'LxmertModel') {
       return a;
     }

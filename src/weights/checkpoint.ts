@@ -1,8 +1,8 @@
 /**
  * Node: load a model folder into host tensors, whatever it holds: a converted model
  * (`model.json` + shards, verified, float16/int8 kept packed) or a Hugging Face checkpoint folder
- * (`config.json` + `model.safetensors`, `pytorch_model.bin` in zip or legacy format, or a
- * sharded `*.index.json`).
+ * (`config.json` + `model.safetensors`, `pytorch_model.bin` in zip or legacy format, TF
+ * `tf_model.h5`, or a sharded `*.index.json`).
  */
 import { join } from 'node:path';
 import type { LxmertConfig } from '../config.js';
@@ -18,7 +18,8 @@ import { loadConvertedDir } from './loader_node.js';
 import { MANIFEST_FILE, type LxmertManifest } from './manifest.js';
 import type { ProgressCallback } from './progress.js';
 import { fromFloat32, toFloat32, type RawTensor } from '../codec/raw_tensor.js';
-import { openWeights } from './reader.js';
+import { checkNoExtraVariables } from './h5_select.js';
+import { openWeights, type WeightsFramework } from './reader.js';
 import { hasQaHead, selectWeights } from './select.js';
 
 export interface Checkpoint {
@@ -47,6 +48,8 @@ export async function readConfigFile(dir: string): Promise<LxmertConfig> {
 export interface LoadCheckpointOptions {
   /** Progress of a converted model's shards. */
   onProgress?: ProgressCallback;
+  /** Which weights to read when a HF folder has PyTorch and TF ones (default 'pt'). */
+  from?: WeightsFramework;
 }
 
 /** Load a converted model folder or a Hugging Face checkpoint folder. */
@@ -72,10 +75,11 @@ export async function loadCheckpoint(
   }
   const { config } = await readConfigJson(dir);
   const arch = architectureOf(config);
-  const set = await openWeights(dir);
+  const set = await openWeights(dir, options.from);
   const source = join(dir, set.files[0]);
   const weights = new Map<string, RawTensor>();
   try {
+    if (set.format === 'tf-h5') checkNoExtraVariables(config, arch, set.entries, source);
     const sel = selectWeights(config, arch, set.entries, source);
     for (const { name, entry } of sel.weights) {
       const bytes = await entry.read();

@@ -35,6 +35,7 @@ import {
 import type { ProgressCallback } from './progress.js';
 import { encodeWeight } from '../codec/encoding.js';
 import { toFloat32 } from '../codec/raw_tensor.js';
+import { checkNoExtraVariables } from './h5_select.js';
 import { openWeights } from './reader.js';
 import { hasQaHead, selectWeights } from './select.js';
 import { ShardWriter } from './shard_writer.js';
@@ -132,7 +133,7 @@ export async function convertCheckpoint(
     throw new WeightsError(`--labels given, but ${arch} has no answer head`, opts.labels);
   const labels = qa ? await resolveLabels(cfg, opts.labels) : undefined;
 
-  const set = await openWeights(dir);
+  const set = await openWeights(dir, opts.from);
   const tmp = join(
     dirname(outDir),
     `.${basename(outDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
@@ -144,6 +145,7 @@ export async function convertCheckpoint(
   let writer: ShardWriter | undefined;
   try {
     const where = join(dir, set.files[0]);
+    if (set.format === 'tf-h5') checkNoExtraVariables(cfg, arch, set.entries, where);
     const sel = selectWeights(cfg, arch, set.entries, where);
     const weights: ManifestWeight[] = sel.weights.map(({ name, shape }) => {
       const w: ManifestWeight = { name, shape, dtype: 'float32' };

@@ -21,7 +21,7 @@ import { limits } from '../limits.js';
 import { readTextFile } from '../safe_file.js';
 import { sha256File, sizeOf } from './fs_util.js';
 import type { ProgressCallback } from './progress.js';
-import { parseIndex, WEIGHT_FILES } from './reader.js';
+import { parseIndex, weightFileOrder, type WeightsFramework } from './reader.js';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
@@ -38,6 +38,11 @@ export interface HubOptions {
   /** Attempts per file when a transfer breaks off (default 5). */
   retries?: number;
   fetch?: typeof fetch;
+  /**
+   * Which weights to download when the repo has PyTorch and TF ones: 'pt' (default) tries
+   * model.safetensors … pytorch_model.bin.index.json first, 'tf' tf_model.h5 and its index.
+   */
+  from?: WeightsFramework;
 }
 
 export interface HubSnapshot {
@@ -305,7 +310,8 @@ export async function downloadModel(repo: string, opts: HubOptions = {}): Promis
   const rev = commit ?? revision;
 
   const files: string[] = [];
-  for (const f of WEIGHT_FILES) {
+  const order = weightFileOrder(opts.from);
+  for (const f of order) {
     const small = f.endsWith('.index.json')
       ? { bytes: limits().maxIndexBytes, limit: 'maxIndexBytes' }
       : undefined;
@@ -328,7 +334,7 @@ export async function downloadModel(repo: string, opts: HubOptions = {}): Promis
     break;
   }
   if (!files.length)
-    throw new WeightsError(`no weights in the repo (looked for ${WEIGHT_FILES.join(', ')})`, where);
+    throw new WeightsError(`no weights in the repo (looked for ${order.join(', ')})`, where);
   await downloadFile(ctx, url(rev, 'vocab.txt'), join(dir, 'vocab.txt'), 'vocab.txt', {
     bytes: limits().maxVocabBytes,
     limit: 'maxVocabBytes',

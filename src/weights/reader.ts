@@ -1,7 +1,8 @@
 /**
  * Node: open the weights of a Hugging Face checkpoint folder for streaming, whatever their
  * format. Looked for in transformers' order of preference: `model.safetensors`,
- * `model.safetensors.index.json`, `pytorch_model.bin`, `pytorch_model.bin.index.json`.
+ * `model.safetensors.index.json`, `pytorch_model.bin`, `pytorch_model.bin.index.json`, then the
+ * TF weights `tf_model.h5`, `tf_model.h5.index.json` (first when TF is preferred: `from: 'tf'`).
  */
 import { join } from 'node:path';
 import { WeightsError } from '../errors.js';
@@ -51,9 +52,23 @@ export async function openSafetensors(path: string, root?: string): Promise<Weig
   }
 }
 
-/** Open a single weights file by its extension (`.safetensors` or torch `.bin`). */
-export function openWeightsFile(path: string, root?: string): Promise<WeightsFile> {
+/** Open a single weights file by its extension (`.safetensors`, TF `.h5` or torch `.bin`). */
+export async function openWeightsFile(path: string, root?: string): Promise<WeightsFile> {
+  if (path.endsWith('.h5')) return (await import('./h5_reader.js')).openTfH5(path, root);
   return path.endsWith('.safetensors') ? openSafetensors(path, root) : openTorchBin(path, root);
+}
+
+/** TF weight file names (HF's TF2_WEIGHTS_NAME and its index), in the order they are tried. */
+export const TF_WEIGHT_FILES = ['tf_model.h5', 'tf_model.h5.index.json'] as const;
+
+/** Which framework's weights to take when a folder or repo has both (default 'pt'). */
+export type WeightsFramework = 'pt' | 'tf';
+
+/** Every weight file name, in the order tried for `from` (PyTorch first unless 'tf'). */
+export function weightFileOrder(from: WeightsFramework = 'pt'): string[] {
+  return from === 'tf'
+    ? [...TF_WEIGHT_FILES, ...WEIGHT_FILES]
+    : [...WEIGHT_FILES, ...TF_WEIGHT_FILES];
 }
 
 /** The weights of a folder, possibly spread over shards. */
@@ -68,11 +83,15 @@ export interface WeightsSet {
 }
 
 /**
- * Which of WEIGHT_FILES a folder has (the first found), or undefined. Anything at the name
- * counts (a pipe or folder there is then refused by name when opened, not skipped).
+ * Which weight file a folder has (the first found in weightFileOrder(from)), or undefined.
+ * Anything at the name counts (a pipe or folder there is then refused by name when opened, not
+ * skipped).
  */
-export async function findWeightsFile(dir: string): Promise<string | undefined> {
-  for (const f of WEIGHT_FILES) if (await exists(join(dir, f))) return f;
+export async function findWeightsFile(
+  dir: string,
+  from: WeightsFramework = 'pt',
+): Promise<string | undefined> {
+  for (const f of weightFileOrder(from)) if (await exists(join(dir, f))) return f;
   return undefined;
 }
 
@@ -99,11 +118,16 @@ export function parseIndex(text: string, source: string): Map<string, string> {
   return out;
 }
 
-/** Open a checkpoint folder's weights (see WEIGHT_FILES for the order). */
-export async function openWeights(dir: string): Promise<WeightsSet> {
-  const found = await findWeightsFile(dir);
-  if (!found) throw new WeightsError(`no weights: looked for ${WEIGHT_FILES.join(', ')}`, dir);
+/** Open a checkpoint folder's weights (see weightFileOrder for the order). */
+export async function openWeights(dir: string, from: WeightsFramework = 'pt'): Promise<WeightsSet> {
+  const found = await findWeightsFile(dir, from);
+  if (!found)
+    throw new WeightsError(`no weights: looked for ${weightFileOrder(from).join(', ')}`, dir);
   const path = join(dir, found);
+  if (found === 'tf_model.h5.index.json') {
+    const set = await (await import('./h5_reader.js')).openTfH5Index(dir, found);
+    return { ...set, format: 'tf-h5', sharded: true };
+  }
   if (!found.endsWith('.index.json')) {
     const f = await openWeightsFile(path, dir);
     return { files: [found], format: f.format, sharded: false, entries: f.entries, close: f.close };

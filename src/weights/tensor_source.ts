@@ -1,10 +1,11 @@
 /**
  * A checkpoint opened for streaming: tensor descriptions up front, bytes read one tensor at a
- * time on demand. Implemented for safetensors, PyTorch zip and legacy files (Node readers).
+ * time on demand. Implemented for safetensors, PyTorch zip and legacy files and TF `tf_model.h5`
+ * (Node readers).
  */
 import type { StDtype } from '../codec/raw_tensor.js';
 
-export type WeightsFormat = 'safetensors' | 'pytorch-zip' | 'pytorch-legacy';
+export type WeightsFormat = 'safetensors' | 'pytorch-zip' | 'pytorch-legacy' | 'tf-h5';
 
 export interface TensorEntry {
   name: string;
