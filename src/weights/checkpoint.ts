@@ -47,6 +47,8 @@ export async function readConfigFile(dir: string): Promise<LxmertConfig> {
 export interface LoadCheckpointOptions {
   /** Progress of a converted model's shards. */
   onProgress?: ProgressCallback;
+  /** Aborts loading a converted model. */
+  signal?: AbortSignal;
 }
 
 /** Load a converted model folder or a Hugging Face checkpoint folder. */
@@ -58,7 +60,10 @@ export async function loadCheckpoint(
   if (kind === undefined) throw new WeightsError('no such folder', dir);
   if (kind !== 'dir') throw new WeightsError('not a folder', dir);
   if (await exists(join(dir, MANIFEST_FILE))) {
-    const m = await loadConvertedDir(dir, { onProgress: options.onProgress });
+    const m = await loadConvertedDir(dir, {
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
     const out: Checkpoint = {
       config: m.config,
       weights: m.weights,
