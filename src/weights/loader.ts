@@ -153,13 +153,17 @@ export async function loadConverted(
   if (manifest.labels) files.push(manifest.labels);
   for (const f of files) {
     if (f.bytes > MAX_FILE_BYTES)
-      throw new WeightsError(`model.json gives ${f.bytes} bytes (over 2 GiB)`, `${href}: ${f.path}`);
+      throw new WeightsError(
+        `model.json gives ${f.bytes} bytes (over 2 GiB)`,
+        `${href}: ${f.path}`,
+      );
   }
   for (const f of files)
     progress?.({ status: 'initiate', file: f.path, loaded: 0, total: f.bytes });
 
   const verify = async (f: ManifestFile, bytes: Uint8Array): Promise<string | null> => {
-    if (bytes.byteLength !== f.bytes) return `${bytes.byteLength} bytes, model.json says ${f.bytes}`;
+    if (bytes.byteLength !== f.bytes)
+      return `${bytes.byteLength} bytes, model.json says ${f.bytes}`;
     const digest = await sha256(bytes);
     if (digest !== f.sha256) {
       return `sha256 ${digest} differs from model.json's ${f.sha256} (corrupt or changed file)`;
@@ -178,7 +182,13 @@ export async function loadConverted(
       if (cached) {
         const bad = await verify(f, cached);
         if (!bad) {
-          progress?.({ status: 'done', file: f.path, loaded: f.bytes, total: f.bytes, cached: true });
+          progress?.({
+            status: 'done',
+            file: f.path,
+            loaded: f.bytes,
+            total: f.bytes,
+            cached: true,
+          });
           return cached;
         }
         warn(`${href}: ${f.path}: the cached copy is corrupt (${bad}); fetching it again`);
