@@ -56,8 +56,13 @@ export interface BackendSelection {
   f16: boolean;
   /** The device's maxStorageBufferBindingSize (webgpu only). */
   maxStorageBufferBindingSize?: number;
-  /** wasm only: threads XNNPACK runs (1 = the single-threaded build). */
+  /**
+   * wasm only: threads XNNPACK runs. tfjs-wasm caps them at half the logical cores (at most 8),
+   * so a 2-core machine runs 1 thread even with the threaded build.
+   */
   threads?: number;
+  /** wasm only: which tfjs-wasm build runs ('threaded-simd' needs cross-origin isolation). */
+  wasmBuild?: 'threaded-simd' | 'simd' | 'plain';
 }
 
 /** Resolves with `p`, or rejects with a BackendError naming `what` after `ms`. */
@@ -107,10 +112,10 @@ export async function selectBackend(
   }
   if (pref !== 'cpu') {
     const r = await tryWasm(options);
-    if (typeof r === 'number') {
+    if (typeof r === 'object') {
       const reason = passedOver.length ? passedOver.join('; ') : 'wasm requested';
       if (passedOver.length) kernelLog(`using wasm (${reason})`);
-      return { backend: 'wasm', reason, f16: false, threads: r };
+      return { backend: 'wasm', reason, f16: false, ...r };
     }
     passedOver.push(`wasm: ${r}`);
   }
@@ -123,13 +128,16 @@ export async function selectBackend(
 
 let wasmConfigured = false;
 
-/** The thread count on success, else why wasm could not start. */
-async function tryWasm(options: SelectBackendOptions): Promise<number | string> {
+/** The build and its threads on success, else why wasm could not start. */
+async function tryWasm(
+  options: SelectBackendOptions,
+): Promise<Pick<BackendSelection, 'threads' | 'wasmBuild'> | string> {
   const ms = options.startTimeoutMs ?? 30_000;
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // setWasmPaths/setThreadsCount must come before the first start; later calls would throw.
-    if (!wasmConfigured && tf.findBackend('wasm') === null) {
+    // setWasmPaths/setThreadsCount must come before the first start (tf.findBackend would
+    // already start it, so a flag says whether we have).
+    if (!wasmConfigured) {
       if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths as string);
       if (options.wasmThreads) wasm.setThreadsCount(options.wasmThreads);
       wasmConfigured = true;
@@ -137,7 +145,15 @@ async function tryWasm(options: SelectBackendOptions): Promise<number | string> 
     if (!(await within(tf.setBackend('wasm'), ms, 'the wasm backend start'))) {
       return 'the wasm backend failed to initialise';
     }
-    return wasm.getThreadsCount();
+    // The threaded build's memory is shared (SharedArrayBuffer); the others' is not.
+    const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+    const shared =
+      typeof SharedArrayBuffer !== 'undefined' && heap?.buffer instanceof SharedArrayBuffer;
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    return {
+      threads: wasm.getThreadsCount(),
+      wasmBuild: shared ? 'threaded-simd' : simd ? 'simd' : 'plain',
+    };
   } catch (e) {
     const hint =
       e instanceof BackendError &&
