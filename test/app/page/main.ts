@@ -68,6 +68,8 @@ export interface RunOptions {
   /** Make every Cache.put reject (quota) in the page. */
   failCacheWrites?: boolean;
   attention?: boolean;
+  /** Default true (Cache Storage). */
+  cache?: boolean;
 }
 
 function report(e: unknown): ErrorReport {
@@ -100,6 +102,7 @@ async function run(o: RunOptions): Promise<LoadReport> {
     Cache.prototype.put = () =>
       Promise.reject(new DOMException('quota exceeded (test)', 'QuotaExceededError'));
   }
+  const t0 = performance.now();
   const events: LoadProgressEvent[] = [];
   const warnings: string[] = [];
   const ctl = new AbortController();
@@ -107,16 +110,18 @@ async function run(o: RunOptions): Promise<LoadReport> {
     model: o.model,
     backend: o.backend,
     worker: o.worker,
+    cache: o.cache ?? true,
     wasmPaths: WASM_PATHS,
     signal: ctl.signal,
     timeoutMs: 20_000,
     onWarning: (m) => warnings.push(m),
     onProgress: (e) => {
+      if (e.status !== 'progress')
+        console.info(`${(performance.now() - t0).toFixed(0)} ms: ${e.status} ${e.file}`);
       events.push(e);
       if (o.abortAt && e.status === o.abortAt) ctl.abort(new DOMException('test', 'AbortError'));
     },
   };
-  const t0 = performance.now();
   const out: LoadReport = { ok: false, events, warnings, longTasks, ms: 0 };
   const vqa = LxmertVqa.start(options);
   if (o.disposeEarly) vqa.dispose();
@@ -199,6 +204,24 @@ async function corruptCached(sha256: string): Promise<boolean> {
   return true;
 }
 
-const api = { run, cancelAnswer, corruptCached, listCached, deleteCached, cacheUsage };
+/**
+ * The benchmark's baseline: only download `files` (relative to `base`), `concurrency` at a time,
+ * reading every body to the end. Milliseconds.
+ */
+async function download(base: string, files: string[], concurrency = 4): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const f = files[next++];
+      const res = await fetch(new URL(f, base), { cache: 'no-store' });
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return performance.now() - t0;
+}
+
+const api = { run, download, cancelAnswer, corruptCached, listCached, deleteCached, cacheUsage };
 export type AppApi = typeof api;
 (window as unknown as { lxmertApp: AppApi }).lxmertApp = api;
