@@ -4,18 +4,16 @@
  * answer list and vocabulary, build the model, answer. One engine per loaded model.
  */
 import { selectBackend, type BackendSelection } from '../backend.js';
-import type { LxmertConfig } from '../config.js';
 import { InputError, WeightsError } from '../errors.js';
 import type { VisualInput } from '../features/validate.js';
 import { buildModel } from '../model/index.js';
-import type { LxmertArchitecture } from '../model/weight_names.js';
+import type { LoadedWeights, SelfLoadingFiles } from '../pipeline/model_files.js';
 import { VqaPipeline } from '../pipeline/vqa.js';
 import { LxmertTokenizer } from '../tokenizer/tokenizer.js';
 import { BUILTIN_LABELS, DEFAULT_VOCAB } from '../weights/builtin_data.js';
 import { sleep } from '../weights/fetch_reader.js';
 import { loadConverted, type LoadOptions, type ShardStore } from '../weights/loader.js';
-import { gpuWeightFormat, type LxmertManifest } from '../weights/manifest.js';
-import type { RawTensor } from '../codec/raw_tensor.js';
+import { gpuWeightFormat } from '../weights/manifest.js';
 import { isNode } from '../../kernels/runtime/node_gpu.js';
 import { openCacheStore } from './cache.js';
 import { folderOrNull } from './sources.js';
@@ -29,23 +27,7 @@ import type {
   ModelFiles,
 } from './types.js';
 
-/** Weights in host memory with what the engine needs to build and label them. */
-export interface LoadedWeights {
-  config: LxmertConfig;
-  architecture: LxmertArchitecture;
-  weights: Map<string, RawTensor>;
-  labels?: string[];
-  vocab?: string;
-  manifest?: LxmertManifest;
-  source: string;
-  /** Where `labels` came from, when not from labels.json. */
-  labelsFrom?: string;
-}
-
-/** A source that loads itself (Node: a Hugging Face checkpoint folder). */
-export interface SelfLoadingFiles extends ModelFiles {
-  load(options: Pick<LoadOptions, 'onProgress' | 'signal'>): Promise<LoadedWeights>;
-}
+export type { LoadedWeights, SelfLoadingFiles };
 
 /** load() options the engine needs (the cloneable part, plus what only the page can pass). */
 export type EngineLoadOptions = Omit<LxmertVqaLoadOptions, 'onProgress' | 'onWarning' | 'signal'>;

@@ -6,24 +6,13 @@ import type { BackendPreference, BackendSelection } from '../backend.js';
 import type { Obj36Image } from '../features/obj36.js';
 import type { VisualInput } from '../features/validate.js';
 import type { CrossAttention, VqaAnswer } from '../pipeline/vqa.js';
-import type { FileReader, ShardStore } from '../weights/loader.js';
+import type { ModelFiles } from '../pipeline/model_files.js';
+import type { ShardStore } from '../weights/loader.js';
 import type { ProgressEvent } from '../weights/progress.js';
 
 export type { CrossAttention, VqaAnswer, VisualInput, Obj36Image };
 
-/**
- * A converted model's files read through a function (Node folders, custom storage). Runs in
- * the page only (`worker: false`): functions cannot cross to a worker.
- */
-export interface ModelFiles {
-  /** Shown in messages; also the cache key of its model.json. */
-  name: string;
-  readFile: FileReader;
-  /** sha256 in lower-case hex (default crypto.subtle). */
-  sha256?: (bytes: Uint8Array) => Promise<string>;
-  /** Text of one of the package's data/ files (answer lists, the BERT vocabulary). */
-  readData?: (file: string) => Promise<string>;
-}
+export type { ModelFiles };
 
 /**
  * Where a model comes from: the URL of its folder (or of its model.json), the files a user

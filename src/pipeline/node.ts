@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { LoadedWeights, SelfLoadingFiles } from '../app/engine.js';
+import type { LoadedWeights, SelfLoadingFiles } from './model_files.js';
 import { loadCheckpoint } from '../weights/checkpoint.js';
 import { packageDataDir, resolveLabels } from '../weights/labels.js';
 import { fsReader, nodeSha256 } from '../weights/loader_node.js';
