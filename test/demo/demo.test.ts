@@ -7,7 +7,7 @@
  * bundled worker source used to die with `ReferenceError: e is not defined`). Skipped when
  * /usr/bin/chromium is missing. The screenshot goes to $LXMERT_DEMO_SCREENSHOT, else the tmp dir.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -53,6 +53,7 @@ beforeAll(async () => {
     logLevel: 'error',
     build: { outDir: out, emptyOutDir: true },
   });
+  mkdirSync(join(out, 'weights'), { recursive: true }); // the converter wants the parent
   await convertCheckpoint(FIXTURE, join(out, 'weights', 'lxmert-vqa-tiny'));
   server = await serveStatic(out);
   isolated = await serveStatic(out, ISOLATION_HEADERS);
