@@ -2,26 +2,15 @@
  * The in-page VQA demo: load a converted model, pick an image's region features from an obj36
  * .tsv file, ask a question, see the top-5 answers. Plain TypeScript and DOM.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { BackendPreference } from '../src/backend.js';
-import {
-  BackendError,
-  ConfigError,
-  InputError,
-  LxmertError,
-  TokenizerError,
-  WeightsError,
-} from '../src/errors.js';
+import type { AnswerResult, LoadProgressEvent, LxmertVqa } from '../src/app/index.js';
 import {
   indexObj36Tsv,
-  obj36VisualInput,
   parseObj36Line,
+  type Obj36Image,
   type Obj36LineRef,
-  type VisualInput,
 } from '../src/features/obj36.js';
-import type { VqaPipeline, VqaResult } from '../src/pipeline/vqa.js';
-import type { ProgressEvent } from '../src/weights/progress.js';
-import { activateBackend, loadDemoModel } from './model.js';
+import { startDemoModel } from './model.js';
 
 function $<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -50,30 +39,20 @@ const ui = {
 };
 
 const state: {
-  pipeline: VqaPipeline | null;
+  vqa: LxmertVqa | null;
   lines: Map<string, Obj36LineRef>;
-  image: VisualInput | null;
+  image: Obj36Image | null;
   busy: boolean;
-} = { pipeline: null, lines: new Map(), image: null, busy: false };
+} = { vqa: null, lines: new Map(), image: null, busy: false };
 
 const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
 const ms = (t: number) => (t < 1000 ? `${t.toFixed(0)} ms` : `${(t / 1000).toFixed(2)} s`);
 
-/** Error class names by constructor: a minified build mangles `error.name`. */
-const ERROR_NAMES: [new (...args: never[]) => Error, string][] = [
-  [InputError, 'InputError'],
-  [WeightsError, 'WeightsError'],
-  [ConfigError, 'ConfigError'],
-  [BackendError, 'BackendError'],
-  [TokenizerError, 'TokenizerError'],
-  [LxmertError, 'LxmertError'],
-];
-
 function showError(e: unknown): void {
   console.error(e);
   const err = e instanceof Error ? e : new Error(String(e));
-  const name = ERROR_NAMES.find(([cls]) => err instanceof cls)?.[1] ?? err.name;
-  ui.error.textContent = `${name}: ${err.message}`;
+  // our errors keep their class name (a literal, minification-proof) across the worker
+  ui.error.textContent = `${err.name}: ${err.message}`;
   ui.error.hidden = false;
   document.body.dataset.error = err.message;
 }
@@ -84,26 +63,16 @@ function clearError(): void {
 }
 
 function refreshAsk(): void {
-  ui.ask.disabled =
-    state.busy || !state.pipeline || !state.image || ui.question.value.trim() === '';
+  ui.ask.disabled = state.busy || !state.vqa || !state.image || ui.question.value.trim() === '';
   ui.loadUrl.disabled = state.busy;
   ui.modelFiles.disabled = state.busy;
 }
 
-/** Sum the bytes of every file the loader reports. */
-function progressTracker(): (e: ProgressEvent) => void {
-  const total = new Map<string, number>();
-  const loaded = new Map<string, number>();
-  return (e) => {
-    if (e.status === 'ready') return;
-    if (e.total !== undefined) total.set(e.file, e.total);
-    loaded.set(e.file, e.loaded);
-    const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-    const all = sum(total);
-    ui.progress.hidden = false;
-    ui.progress.value = all ? sum(loaded) / all : 0;
-    ui.modelStatus.textContent = `Loading ${e.file}: ${mb(sum(loaded))} of ${mb(all)}`;
-  };
+function showProgress(e: LoadProgressEvent): void {
+  ui.progress.hidden = false;
+  ui.progress.value = e.fraction;
+  const from = e.status === 'done' && e.cached ? ' (cached)' : '';
+  ui.modelStatus.textContent = `Loading ${e.file}${from}: ${mb(e.loadedBytes)} of ${mb(e.totalBytes)}`;
 }
 
 async function loadModel(source: string | File[]): Promise<void> {
@@ -111,24 +80,31 @@ async function loadModel(source: string | File[]): Promise<void> {
   state.busy = true;
   refreshAsk();
   document.body.dataset.model = 'loading';
-  const t0 = performance.now();
+  state.vqa?.dispose();
+  state.vqa = null;
   try {
-    const sel = await activateBackend(ui.backend.value as BackendPreference);
-    ui.backendStatus.textContent = `Backend: ${sel.backend}${sel.f16 ? ' (f16)' : ''} (${sel.reason})`;
-    state.pipeline?.dispose();
-    state.pipeline = null;
-    const m = await loadDemoModel(source, progressTracker());
-    state.pipeline = m.pipeline;
-    const c = m.converted.config;
-    const shardBytes = m.converted.manifest.shards.reduce((a, s) => a + s.bytes, 0);
+    const vqa = startDemoModel(source, ui.backend.value as BackendPreference, showProgress);
+    state.vqa = vqa;
+    await vqa.ready;
+    const i = vqa.info;
+    const sel = i.backend;
+    const threads =
+      sel.threads !== undefined
+        ? `; ${sel.wasmBuild} build, ${sel.threads} thread${sel.threads === 1 ? '' : 's'}`
+        : '';
+    ui.backendStatus.textContent =
+      `Backend: ${sel.backend}${sel.f16 ? ' (f16)' : ''} (${sel.reason})${threads}` +
+      `${i.worker ? '; in a worker' : ''}${i.crossOriginIsolated ? '; cross-origin isolated' : ''}`;
     ui.progress.value = 1;
     ui.modelStatus.textContent =
-      `Loaded ${m.converted.architecture} (${m.converted.manifest.dtype}, ${mb(shardBytes)}, ` +
-      `hidden ${c.hiddenSize}, ${c.numQaLabels} answers) in ${ms(performance.now() - t0)}. ` +
-      `Vocabulary: ${m.vocabFrom}; answers: ${m.labelsFrom}.`;
+      `Loaded ${i.architecture} (${i.dtype}, ${mb(i.bytes)}, ` +
+      `${i.cachedBytes ? `${mb(i.cachedBytes)} from the cache, ` : ''}hidden ${i.hiddenSize}, ` +
+      `${i.numLabels} answers) in ${ms(i.loadMs)}. Vocabulary: ${i.vocabFrom}; answers: ${i.labelsFrom}.`;
     document.body.dataset.model = 'ready';
     document.body.dataset.backend = sel.backend;
   } catch (e) {
+    state.vqa?.dispose();
+    state.vqa = null;
     ui.progress.hidden = true;
     ui.modelStatus.textContent = 'No model loaded.';
     document.body.dataset.model = 'error';
@@ -168,7 +144,7 @@ function selectImage(id: string): void {
   if (!ref) return;
   try {
     const img = parseObj36Line(ref.text, { where: `line ${ref.lineNumber}` });
-    state.image = obj36VisualInput(img);
+    state.image = img;
     ui.imageId.value = id;
     ui.imageStatus.textContent =
       `${img.imgId}: ${img.imgW}×${img.imgH} px, ${img.numBoxes} boxes × ` +
@@ -180,7 +156,7 @@ function selectImage(id: string): void {
   refreshAsk();
 }
 
-function showAnswers(r: VqaResult): void {
+function showAnswers(r: AnswerResult): void {
   const scores = r.answers.map((a) => a.score);
   const hi = Math.max(...scores);
   const lo = Math.min(...scores);
@@ -208,22 +184,20 @@ function showAnswers(r: VqaResult): void {
 }
 
 async function ask(): Promise<void> {
-  const pipeline = state.pipeline;
+  const vqa = state.vqa;
   const image = state.image;
-  if (!pipeline || !image) return;
+  if (!vqa || !image) return;
   clearError();
   state.busy = true;
   refreshAsk();
   document.body.dataset.answer = 'running';
   try {
-    const t0 = performance.now();
-    const r = await pipeline.answer(ui.question.value, image, { topK: 5 });
-    const t = performance.now() - t0;
+    // transfer: false keeps the image's arrays usable for the next question
+    const r = await vqa.answer(image, ui.question.value, { topK: 5, transfer: false });
     showAnswers(r);
-    const tokens = r.inputIds.filter((id) => id !== pipeline.tokenizer.padTokenId).length;
     ui.askStatus.textContent =
-      `${ms(t)} on ${tf.getBackend()} (tokenize, forward, top-5; ${tokens} tokens, ` +
-      `${image.numBoxes} boxes). Scores are the answer head's logits.`;
+      `${ms(r.timings.totalMs)} on ${vqa.info.backend.backend} (tokenize, forward, top-5; ` +
+      `${r.regions.numBoxes} boxes). Scores are the answer head's logits.`;
     document.body.dataset.answer = 'done';
   } catch (e) {
     document.body.dataset.answer = 'error';
@@ -252,6 +226,5 @@ ui.askForm.addEventListener('submit', (e) => {
   e.preventDefault();
   void ask();
 });
-tf.enableProdMode();
 document.body.dataset.model = 'none';
 refreshAsk();

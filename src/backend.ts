@@ -31,8 +31,18 @@ export interface SelectBackendOptions {
    * replaced without reloading the model (default true; they share the caller's typed arrays).
    */
   keepHostCopies?: boolean;
-  /** Browser only: where tfjs-backend-wasm's .wasm files are served (setWasmPaths). */
-  wasmPaths?: string;
+  /**
+   * Browser only: where tfjs-backend-wasm's .wasm files are served (setWasmPaths: a folder
+   * prefix, or a map from file name to URL).
+   */
+  wasmPaths?: string | Record<string, string>;
+  /** Browser only: XNNPACK threads of the threaded wasm build (default: logical cores). */
+  wasmThreads?: number;
+  /**
+   * A backend that has not started within this many ms counts as failed (the next one is
+   * tried, the reason says why): a start never hangs silently. Default 30000.
+   */
+  startTimeoutMs?: number;
   /** Use shader-f16 arithmetic when the adapter offers it (default true). */
   allowF16?: boolean;
 }
@@ -46,6 +56,25 @@ export interface BackendSelection {
   f16: boolean;
   /** The device's maxStorageBufferBindingSize (webgpu only). */
   maxStorageBufferBindingSize?: number;
+  /**
+   * wasm only: threads XNNPACK runs. tfjs-wasm caps them at half the logical cores (at most 8),
+   * so a 2-core machine runs 1 thread even with the threaded build.
+   */
+  threads?: number;
+  /** wasm only: which tfjs-wasm build runs ('threaded-simd' needs cross-origin isolation). */
+  wasmBuild?: 'threaded-simd' | 'simd' | 'plain';
+}
+
+/** Resolves with `p`, or rejects with a BackendError naming `what` after `ms`. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BackendError(`${what} did not finish within ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 interface GpuState {
@@ -74,16 +103,19 @@ export async function selectBackend(
   registerLxmertKernels();
   const passedOver: string[] = [];
   if (pref === 'auto' || pref === 'webgpu') {
-    const r = await tryWebGPU(options);
+    const ms = options.startTimeoutMs ?? 30_000;
+    const r = await within(tryWebGPU(options), ms, 'the WebGPU start').catch((e: Error) => ({
+      error: e.message,
+    }));
     if ('backend' in r) return r;
     passedOver.push(`webgpu: ${r.error}`);
   }
   if (pref !== 'cpu') {
     const r = await tryWasm(options);
-    if (r === null) {
+    if (typeof r === 'object') {
       const reason = passedOver.length ? passedOver.join('; ') : 'wasm requested';
       if (passedOver.length) kernelLog(`using wasm (${reason})`);
-      return { backend: 'wasm', reason, f16: false };
+      return { backend: 'wasm', reason, f16: false, ...r };
     }
     passedOver.push(`wasm: ${r}`);
   }
@@ -94,13 +126,41 @@ export async function selectBackend(
   return { backend: 'cpu', reason, f16: false };
 }
 
-async function tryWasm(options: SelectBackendOptions): Promise<string | null> {
+let wasmConfigured = false;
+
+/** The build and its threads on success, else why wasm could not start. */
+async function tryWasm(
+  options: SelectBackendOptions,
+): Promise<Pick<BackendSelection, 'threads' | 'wasmBuild'> | string> {
+  const ms = options.startTimeoutMs ?? 30_000;
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths);
-    return (await tf.setBackend('wasm')) ? null : 'the wasm backend failed to initialise';
+    // setWasmPaths/setThreadsCount must come before the first start (tf.findBackend would
+    // already start it, so a flag says whether we have).
+    if (!wasmConfigured) {
+      if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths as string);
+      if (options.wasmThreads) wasm.setThreadsCount(options.wasmThreads);
+      wasmConfigured = true;
+    }
+    if (!(await within(tf.setBackend('wasm'), ms, 'the wasm backend start'))) {
+      return 'the wasm backend failed to initialise';
+    }
+    // The threaded build's memory is shared (SharedArrayBuffer); the others' is not.
+    const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+    const shared =
+      typeof SharedArrayBuffer !== 'undefined' && heap?.buffer instanceof SharedArrayBuffer;
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    return {
+      threads: wasm.getThreadsCount(),
+      wasmBuild: shared ? 'threaded-simd' : simd ? 'simd' : 'plain',
+    };
   } catch (e) {
-    return `the wasm backend failed to load: ${(e as Error).message}`;
+    const hint =
+      e instanceof BackendError &&
+      (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
+        ? ' (the threaded build: see README, "Threads")'
+        : '';
+    return `the wasm backend failed to load: ${(e as Error).message}${hint}`;
   }
 }
 

@@ -33,6 +33,7 @@ export { trackDispatches, gpuMemory } from '../kernels/runtime/dispatch_counter.
 export type { DispatchCounter, DispatchStats } from '../kernels/runtime/dispatch_counter.js';
 export * from './tokenizer/index.js';
 export { loadConverted, fetchReader } from './weights/loader.js';
+export type { ShardStore, FetchReaderOptions } from './weights/loader.js';
 export { gpuWeightFormat } from './weights/manifest.js';
 export type { ConvertedModel, LoadOptions, FileReader } from './weights/loader.js';
 export type { ProgressEvent, ProgressCallback } from './weights/progress.js';
@@ -52,6 +53,7 @@ export type {
   VqaResult,
   VqaScores,
   VqaBatch,
+  CrossAttention,
 } from './pipeline/vqa.js';
 export {
   parseObj36Line,
@@ -69,3 +71,4 @@ export type {
   VisualInput,
   ValidateFeaturesOptions,
 } from './features/obj36.js';
+export * from './app/index.js';

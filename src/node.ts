@@ -7,5 +7,9 @@ export type { ConvertOptions, ConvertResult } from './weights/converter.js';
 export { downloadModel, downloadFile, isHubId, DEFAULT_ENDPOINT } from './weights/hub.js';
 export type { HubOptions, HubSnapshot } from './weights/hub.js';
 export { loadTokenizer, loadDefaultTokenizer, defaultVocabPath } from './tokenizer/node.js';
-export { loadVqaPipeline } from './pipeline/node.js';
-export type { LoadVqaPipelineOptions, LoadedVqaPipeline } from './pipeline/node.js';
+import { setFolderSource } from './app/sources.js';
+import { folderSource } from './pipeline/node.js';
+
+export { folderSource };
+// LxmertVqa.load({ model: 'some/folder' }) works once this entry is imported.
+setFolderSource(folderSource);

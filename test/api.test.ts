@@ -47,6 +47,8 @@ describe('public API', () => {
       'parseObj36Tsv',
       'InputError',
       'setFusedKernels',
+      'LxmertVqa',
+      'listCached',
     ]) {
       expect(api, name).toHaveProperty(name);
     }
@@ -54,7 +56,7 @@ describe('public API', () => {
     for (const name of [
       'loadCheckpoint',
       'convertCheckpoint',
-      'loadVqaPipeline',
+      'folderSource',
       'loadDefaultTokenizer',
     ]) {
       expect(node, name).toHaveProperty(name);

@@ -53,18 +53,26 @@ export class LxmertEncoder extends LxmertModule {
     feats: tf.Tensor3D,
     pos: tf.Tensor3D,
     visnMask: tf.Tensor2D | null,
-  ): tf.Tensor3D {
+    withProbs = false,
+  ): { lang: tf.Tensor3D; crossProbs: tf.Tensor4D[] } {
     return tf.tidy(() => {
       let visn = this.visnFc.call([feats, pos]);
       for (const layer of this.layer) lang = layer.forward(lang, langMask).output;
       for (const layer of this.rLayers) visn = layer.forward(visn, visnMask).output;
+      const crossProbs: tf.Tensor4D[] = [];
       const last = this.xLayers.length - 1;
       for (let i = 0; i < last; i++) {
-        const r = this.xLayers[i].forward(lang, langMask, visn, visnMask);
+        const r = this.xLayers[i].forward(lang, langMask, visn, visnMask, withProbs);
         lang = r.lang;
         visn = r.visn;
+        if (r.crossProbs) crossProbs.push(r.crossProbs);
       }
-      return last >= 0 ? this.xLayers[last].forwardLang(lang, langMask, visn, visnMask) : lang;
+      if (last >= 0) {
+        const r = this.xLayers[last].forwardLang(lang, langMask, visn, visnMask, withProbs);
+        lang = r.lang;
+        if (r.crossProbs) crossProbs.push(r.crossProbs);
+      }
+      return { lang, crossProbs };
     });
   }
 

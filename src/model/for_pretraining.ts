@@ -75,6 +75,22 @@ export class LxmertForPreTraining extends LxmertModule {
     return tf.tidy(() => head.call(this.lxmert.pooledOutput(inputs, opts)));
   }
 
+  /** answerScores plus the pooled token's cross-modality attention [B, x_layers, heads, V]. */
+  answerScoresWithCrossAttention(
+    inputs: LxmertInputs,
+    opts: ForwardOptions = {},
+  ): { scores: tf.Tensor2D; crossAttention: tf.Tensor4D } {
+    const head = this.answerHead;
+    if (!head)
+      throw new LxmertError(
+        'this LxmertForPreTraining has no answer head (config.task_qa is false)',
+      );
+    return tf.tidy(() => {
+      const r = this.lxmert.pooledOutputWithCrossAttention(inputs, opts);
+      return { scores: head.call(r.pooled), crossAttention: r.crossAttention };
+    });
+  }
+
   /**
    * LxmertModel.call's inputs and kwargs → [prediction_logits, cross_relationship_score,
    * question_answering_score (task_qa)] of forward(), HF's output order.

@@ -35,6 +35,17 @@ export class LxmertForQuestionAnswering extends LxmertModule {
     return tf.tidy(() => this.answerHead.call(this.lxmert.pooledOutput(inputs, opts)));
   }
 
+  /** answerScores plus the pooled token's cross-modality attention [B, x_layers, heads, V]. */
+  answerScoresWithCrossAttention(
+    inputs: LxmertInputs,
+    opts: ForwardOptions = {},
+  ): { scores: tf.Tensor2D; crossAttention: tf.Tensor4D } {
+    return tf.tidy(() => {
+      const r = this.lxmert.pooledOutputWithCrossAttention(inputs, opts);
+      return { scores: this.answerHead.call(r.pooled), crossAttention: r.crossAttention };
+    });
+  }
+
   /** LxmertModel.call's inputs and kwargs → forward().question_answering_score. */
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): tf.Tensor {
     const out = this.forward(lxmertInputs(inputs, kwargs));

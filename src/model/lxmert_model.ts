@@ -92,17 +92,45 @@ export class LxmertModel extends LxmertModule {
    * skipped (nothing it computes reaches the pooler). What answerScores runs.
    */
   pooledOutput(inputs: LxmertInputs, opts: Pick<ForwardOptions, 'validate'> = {}): tf.Tensor2D {
+    return this.pooledPath(inputs, opts, false).pooled;
+  }
+
+  /**
+   * pooled_output by the same shortest path, plus the pooled token's cross-modality attention:
+   * language position 0's softmax over the visual regions in every cross layer, per head,
+   * `[B, x_layers, heads, V]` (cross_encoder_attentions.<j>[:, :, 0, :]). For heatmaps.
+   */
+  pooledOutputWithCrossAttention(
+    inputs: LxmertInputs,
+    opts: Pick<ForwardOptions, 'validate'> = {},
+  ): { pooled: tf.Tensor2D; crossAttention: tf.Tensor4D } {
+    const r = this.pooledPath(inputs, opts, true);
+    return { pooled: r.pooled, crossAttention: r.crossAttention! };
+  }
+
+  private pooledPath(
+    inputs: LxmertInputs,
+    opts: Pick<ForwardOptions, 'validate'>,
+    withProbs: boolean,
+  ): { pooled: tf.Tensor2D; crossAttention?: tf.Tensor4D } {
     validateInputs(this.config, inputs, opts.validate ?? true);
     return tf.tidy(() => {
       const { emb, langMask, visnMask } = this.embed(inputs);
-      const lang = this.encoder.forwardLang(
+      const enc = this.encoder.forwardLang(
         emb,
         langMask,
         inputs.visualFeats,
         inputs.visualPos,
         visnMask,
+        withProbs,
       );
-      return this.pooler.call(lang);
+      const pooled = this.pooler.call(enc.lang);
+      if (!withProbs) return { pooled };
+      // [B, heads, L, V] per cross layer → the first token's rows → [B, X, heads, V]
+      const rows = enc.crossProbs.map((p) =>
+        tf.squeeze(tf.slice(p, [0, 0, 0, 0], [-1, -1, 1, -1]), [2]),
+      );
+      return { pooled, crossAttention: tf.stack(rows, 1) as tf.Tensor4D };
     });
   }
 

@@ -109,11 +109,13 @@ export class LxmertXLayer extends LxmertModule {
     langMask: tf.Tensor2D | null,
     visn: tf.Tensor3D,
     visnMask: tf.Tensor2D | null,
-  ): tf.Tensor3D {
+    withProbs = false,
+  ): { lang: tf.Tensor3D; crossProbs?: tf.Tensor4D } {
     return tf.tidy(() => {
-      const l2v = this.visualAttention.forward(lang, visn, visnMask);
+      const l2v = this.visualAttention.forward(lang, visn, visnMask, withProbs);
       const langAtt = this.langSelfAtt.forward(l2v.output, langMask).output;
-      return this.langOutput.call([this.langInter.call(langAtt), langAtt]);
+      const out = this.langOutput.call([this.langInter.call(langAtt), langAtt]) as tf.Tensor3D;
+      return l2v.probs ? { lang: out, crossProbs: l2v.probs } : { lang: out };
     });
   }
 

@@ -18,6 +18,11 @@ export type { VqaBatch };
 export interface VqaModel {
   readonly config: LxmertConfig;
   answerScores(inputs: LxmertInputs, opts?: ForwardOptions): tf.Tensor2D;
+  /** The answer scores and the pooled token's cross attention [B, x_layers, heads, V]. */
+  answerScoresWithCrossAttention?(
+    inputs: LxmertInputs,
+    opts?: ForwardOptions,
+  ): { scores: tf.Tensor2D; crossAttention: tf.Tensor4D };
   dispose?(): unknown;
 }
 
@@ -33,6 +38,19 @@ export interface VqaOptions {
   topK?: number;
   /** Tokens per question, [CLS] and [SEP] included: truncated or padded to this (default 20). */
   maxLength?: number;
+  /** Also return the pooled token's cross-modality attention over the regions (heatmaps). */
+  attention?: boolean;
+}
+
+/**
+ * The question's pooled token (language position 0) attending to the image's regions in each
+ * cross-modality layer: softmax weights, `values[(layer * heads + head) * regions + region]`.
+ */
+export interface CrossAttention {
+  layers: number;
+  heads: number;
+  regions: number;
+  values: Float32Array;
 }
 
 export interface VqaAnswer {
@@ -49,6 +67,8 @@ export interface VqaResult {
   answers: VqaAnswer[];
   /** The question's token ids as the model saw them ([CLS] … [SEP], [PAD] up to maxLength). */
   inputIds: number[];
+  /** With `attention: true`. */
+  crossAttention?: CrossAttention;
 }
 
 export interface VqaScores {
@@ -56,6 +76,8 @@ export interface VqaScores {
   scores: Float32Array;
   numLabels: number;
   batches: VqaBatch[];
+  /** With `attention: true`: per question (in question order). */
+  crossAttention?: CrossAttention[];
 }
 
 export const DEFAULT_MAX_LENGTH = 20;
@@ -165,18 +187,39 @@ export class VqaPipeline {
     images: VisualInput | readonly VisualInput[],
     options: VqaOptions = {},
   ): Promise<VqaScores> {
+    const withAttention = options.attention === true;
+    if (withAttention && typeof this.model.answerScoresWithCrossAttention !== 'function') {
+      throw new InputError('attention', 'a model that returns cross attention', 'this model');
+    }
     const batches = this.prepare(questions, images, options);
     const n = this.config.numQaLabels;
     const rows = batches.reduce((a, b) => a + b.batchSize, 0);
     const scores = new Float32Array(rows * n);
+    const attention: CrossAttention[] = new Array(rows);
     for (const b of batches) {
-      const data = await withDeviceRecovery(() => this.forward(b));
-      b.rows.forEach((row, i) => scores.set(data.subarray(i * n, (i + 1) * n), row * n));
+      const r = await withDeviceRecovery(() => this.forward(b, withAttention));
+      b.rows.forEach((row, i) => {
+        scores.set(r.scores.subarray(i * n, (i + 1) * n), row * n);
+        if (r.attention) {
+          const per = r.attention.length / b.batchSize;
+          attention[row] = {
+            layers: this.config.xLayers,
+            heads: this.config.numAttentionHeads,
+            regions: b.numBoxes,
+            values: r.attention.slice(i * per, (i + 1) * per),
+          };
+        }
+      });
     }
-    return { scores, numLabels: n, batches };
+    const out: VqaScores = { scores, numLabels: n, batches };
+    if (withAttention) out.crossAttention = attention;
+    return out;
   }
 
-  private async forward(b: VqaBatch): Promise<Float32Array> {
+  private async forward(
+    b: VqaBatch,
+    withAttention: boolean,
+  ): Promise<{ scores: Float32Array; attention?: Float32Array }> {
     const { batchSize: bs, seqLength: l, numBoxes: v } = b;
     const inputs: LxmertInputs = {
       inputIds: tf.tensor2d(b.inputIds, [bs, l], 'int32'),
@@ -186,12 +229,21 @@ export class VqaPipeline {
       visualPos: tf.tensor3d(b.visualPos, [bs, v, this.config.visualPosDim], 'float32'),
     };
     let out: tf.Tensor2D | undefined;
+    let att: tf.Tensor4D | undefined;
     try {
       // Values were checked on the host (prepare): skip the forward's device-side checks.
+      if (withAttention) {
+        const r = this.model.answerScoresWithCrossAttention!(inputs, { validate: false });
+        out = r.scores;
+        att = r.crossAttention;
+        const [scores, attention] = await Promise.all([out.data(), att.data()]);
+        return { scores: scores as Float32Array, attention: attention as Float32Array };
+      }
       out = this.model.answerScores(inputs, { validate: false });
-      return (await out.data()) as Float32Array;
+      return { scores: (await out.data()) as Float32Array };
     } finally {
       out?.dispose();
+      att?.dispose();
       tf.dispose([
         inputs.inputIds,
         inputs.attentionMask!,
@@ -219,7 +271,11 @@ export class VqaPipeline {
     if (!Number.isSafeInteger(k) || k <= 0) {
       throw new InputError('topK', 'a positive integer', String(k));
     }
-    const { scores, numLabels, batches } = await this.scores(questions, images, options);
+    const { scores, numLabels, batches, crossAttention } = await this.scores(
+      questions,
+      images,
+      options,
+    );
     const qs = typeof questions === 'string' ? [questions] : questions;
     const results: VqaResult[] = new Array(qs.length);
     for (const b of batches) {
@@ -235,6 +291,7 @@ export class VqaPipeline {
           })),
           inputIds: Array.from(b.inputIds.subarray(i * b.seqLength, (i + 1) * b.seqLength)),
         };
+        if (crossAttention) results[row].crossAttention = crossAttention[row];
       });
     }
     return typeof questions === 'string' ? results[0] : results;

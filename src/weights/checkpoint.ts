@@ -50,6 +50,8 @@ export interface LoadCheckpointOptions {
   onProgress?: ProgressCallback;
   /** Which weights to read when a HF folder has PyTorch and TF ones (default 'pt'). */
   from?: WeightsFramework;
+  /** Aborts loading a converted model. */
+  signal?: AbortSignal;
 }
 
 /** Load a converted model folder or a Hugging Face checkpoint folder. */
@@ -61,7 +63,10 @@ export async function loadCheckpoint(
   if (kind === undefined) throw new WeightsError('no such folder', dir);
   if (kind !== 'dir') throw new WeightsError('not a folder', dir);
   if (await exists(join(dir, MANIFEST_FILE))) {
-    const m = await loadConvertedDir(dir, { onProgress: options.onProgress });
+    const m = await loadConvertedDir(dir, {
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
     const out: Checkpoint = {
       config: m.config,
       weights: m.weights,

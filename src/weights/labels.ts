@@ -11,16 +11,9 @@ import { parseJsonGuarded } from '../json_guard.js';
 import { limits } from '../limits.js';
 import { readTextFile } from '../safe_file.js';
 
-/** Built-in label files by `num_qa_labels`. */
-export const BUILTIN_LABELS: Readonly<Record<number, string>> = {
-  3129: 'vqa-answers.json',
-  1842: 'gqa-answers.json',
-  9500: 'pretrain-answers.json',
-};
+import { BUILTIN_LABELS, DEFAULT_VOCAB, DEFAULT_VOCAB_SIZE } from './builtin_data.js';
 
-/** The BERT uncased vocabulary all unc-nlp LXMERT models use (30522 tokens). */
-export const DEFAULT_VOCAB = 'bert-base-uncased-vocab.txt';
-export const DEFAULT_VOCAB_SIZE = 30522;
+export { BUILTIN_LABELS, DEFAULT_VOCAB, DEFAULT_VOCAB_SIZE };
 
 let dataDir: Promise<string> | undefined;
 

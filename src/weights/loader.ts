@@ -1,13 +1,18 @@
 /**
  * Load a converted model (`model.json` + shards) over HTTP with fetch, or through any file
- * reader (loader_node.ts passes the file system's). Every file's byte count and sha256 are
- * checked against the manifest; weights come back by HF name as stored (float32, float16, or int8
- * with per-row scales), so packed weights reach the GPU kernels without a float32 detour.
+ * reader (loader_node.ts passes the file system's). Shards stream in with bounded concurrency;
+ * each one's byte count and sha256 are checked against the manifest as it arrives and its
+ * weights are decoded then (`onWeight` sees each as soon as it is complete), so the work after
+ * the last byte is small. A content-addressed ShardStore (src/app's Cache Storage) is read
+ * before the network and filled as shards are verified; a corrupt stored shard is evicted and
+ * fetched again. Weights come back by HF name as stored (float32, float16, or int8 with per-row
+ * scales), so packed weights reach the GPU kernels without a float32 detour.
  * Browser-safe: no node: imports (sha256 via crypto.subtle, which browsers offer only in
  * secure contexts: https or localhost).
  */
 import { configFromHf, type LxmertConfig } from '../config.js';
 import { WeightsError } from '../errors.js';
+import { fetchReader, type FetchReaderOptions, type FileReader } from './fetch_reader.js';
 import {
   MANIFEST_FILE,
   parseManifest,
@@ -20,6 +25,8 @@ import type { ProgressCallback } from './progress.js';
 import { decodeWeight, type WeightEncoding } from '../codec/encoding.js';
 import type { RawTensor } from '../codec/raw_tensor.js';
 import { checkWeights, type LxmertArchitecture } from '../model/weight_names.js';
+
+export { fetchReader, type FileReader, type FetchReaderOptions };
 
 export interface ConvertedModel {
   config: LxmertConfig;
@@ -38,8 +45,19 @@ export interface ConvertedModel {
   source: string;
 }
 
-/** Reads one file of the model; reports bytes as they arrive. */
-export type FileReader = (path: string, onBytes: (loaded: number) => void) => Promise<Uint8Array>;
+/**
+ * Content-addressed storage of verified files (shards by their sha256) and of manifests by URL.
+ * Every method may throw (quota, storage disabled): the loader then warns and goes on without it.
+ */
+export interface ShardStore {
+  /** Bytes stored under `sha256`, or undefined. They are verified before use. */
+  get(sha256: string): Promise<Uint8Array | undefined>;
+  put(sha256: string, bytes: Uint8Array): Promise<void>;
+  delete(sha256: string): Promise<void>;
+  /** The model.json text last seen at `url` (used when the network fails). */
+  getManifest?(url: string): Promise<string | undefined>;
+  putManifest?(url: string, text: string): Promise<void>;
+}
 
 export interface LoadOptions {
   /** Default globalThis.fetch. */
@@ -49,6 +67,18 @@ export interface LoadOptions {
   readFile?: FileReader;
   /** sha256 in lower-case hex (default crypto.subtle). */
   sha256?: (bytes: Uint8Array) => Promise<string>;
+  /** Aborts fetches and the load; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Shards fetched at once (default 4). */
+  concurrency?: number;
+  /** Retries, backoff and stall timeout of the fetch reader. */
+  retry?: FetchReaderOptions;
+  /** Verified shards are read from and written to this store (see ShardStore). */
+  store?: ShardStore;
+  /** Non-fatal problems (a store that fails, a manifest served from the store); default none. */
+  onWarning?: (message: string) => void;
+  /** Called with each weight as soon as its last byte has arrived and been verified. */
+  onWeight?: (name: string, tensor: RawTensor) => void;
 }
 
 async function subtleSha256(bytes: Uint8Array): Promise<string> {
@@ -61,37 +91,8 @@ async function subtleSha256(bytes: Uint8Array): Promise<string> {
   return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** A reader over fetch, relative to `base` (a folder URL ending in '/'). */
-export function fetchReader(base: URL, fetchFn: typeof fetch): FileReader {
-  return async (path, onBytes) => {
-    const url = new URL(path, base);
-    let res: Response;
-    try {
-      res = await fetchFn(url);
-    } catch (e) {
-      throw new WeightsError(`cannot fetch (${(e as Error).message})`, url.href);
-    }
-    if (!res.ok) throw new WeightsError(`HTTP ${res.status} ${res.statusText}`.trim(), url.href);
-    if (!res.body) return new Uint8Array(await res.arrayBuffer());
-    const chunks: Uint8Array[] = [];
-    let loaded = 0;
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.byteLength;
-      onBytes(loaded);
-    }
-    const out = new Uint8Array(loaded);
-    let p = 0;
-    for (const c of chunks) {
-      out.set(c, p);
-      p += c.byteLength;
-    }
-    return out;
-  };
-}
+/** The largest file the loader accepts (converter shards are 4 MiB). */
+export const MAX_FILE_BYTES = 2 ** 31 - 1;
 
 function decode(w: ManifestWeight, bytes: Uint8Array): RawTensor {
   const encoding: WeightEncoding = w.quantization?.dtype ?? 'float32';
@@ -107,7 +108,12 @@ export async function loadConverted(
   options: LoadOptions = {},
 ): Promise<ConvertedModel> {
   const href = source instanceof URL ? source.href : source;
+  options.signal?.throwIfAborted();
+  // Aborted by the caller, or by us when one file fails (the others in flight stop too).
+  const inner = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, inner.signal]) : inner.signal;
   let read = options.readFile;
+  let manifestUrl = href;
   if (!read) {
     let base: URL;
     try {
@@ -115,11 +121,20 @@ export async function loadConverted(
     } catch {
       throw new WeightsError('not a URL; in Node use loadConvertedDir for folders', href);
     }
-    read = fetchReader(base, options.fetch ?? globalThis.fetch);
+    manifestUrl = new URL(MANIFEST_FILE, base).href;
+    read = fetchReader(base, options.fetch ?? globalThis.fetch, options.retry);
   }
+  const reader = read;
   const sha256 = options.sha256 ?? subtleSha256;
   const progress = options.onProgress;
-  const text = new TextDecoder().decode(await read(MANIFEST_FILE, () => undefined));
+  const warn = options.onWarning ?? (() => undefined);
+  let store = options.store;
+  const storeFailed = (what: string, e: unknown) => {
+    warn(`cache ${what} failed (${(e as Error)?.message ?? e}); going on without the cache`);
+    store = undefined;
+  };
+
+  const text = await readManifest(reader, manifestUrl, store, warn, signal);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -136,54 +151,116 @@ export async function loadConverted(
   const files: ManifestFile[] = [...manifest.shards];
   if (manifest.vocab) files.push(manifest.vocab);
   if (manifest.labels) files.push(manifest.labels);
+  for (const f of files) {
+    if (f.bytes > MAX_FILE_BYTES)
+      throw new WeightsError(
+        `model.json gives ${f.bytes} bytes (over 2 GiB)`,
+        `${href}: ${f.path}`,
+      );
+  }
   for (const f of files)
     progress?.({ status: 'initiate', file: f.path, loaded: 0, total: f.bytes });
-  const fetchVerified = async (f: ManifestFile): Promise<Uint8Array> => {
-    progress?.({ status: 'download', file: f.path, loaded: 0, total: f.bytes });
-    const bytes = await read(f.path, (loaded) =>
-      progress?.({ status: 'progress', file: f.path, loaded, total: f.bytes }),
-    );
-    if (bytes.byteLength !== f.bytes) {
-      throw new WeightsError(
-        `${bytes.byteLength} bytes, model.json says ${f.bytes}`,
-        `${href}: ${f.path}`,
-      );
-    }
+
+  const verify = async (f: ManifestFile, bytes: Uint8Array): Promise<string | null> => {
+    if (bytes.byteLength !== f.bytes)
+      return `${bytes.byteLength} bytes, model.json says ${f.bytes}`;
     const digest = await sha256(bytes);
     if (digest !== f.sha256) {
-      throw new WeightsError(
-        `sha256 ${digest} differs from model.json's ${f.sha256} (corrupt or changed file)`,
-        `${href}: ${f.path}`,
-      );
+      return `sha256 ${digest} differs from model.json's ${f.sha256} (corrupt or changed file)`;
     }
+    return null;
+  };
+  /** One verified file: from the store when it holds it intact, else read (and stored). */
+  const fetchVerified = async (f: ManifestFile): Promise<Uint8Array> => {
+    if (store) {
+      let cached: Uint8Array | undefined;
+      try {
+        cached = await store.get(f.sha256);
+      } catch (e) {
+        storeFailed('read', e);
+      }
+      if (cached) {
+        const bad = await verify(f, cached);
+        if (!bad) {
+          progress?.({
+            status: 'done',
+            file: f.path,
+            loaded: f.bytes,
+            total: f.bytes,
+            cached: true,
+          });
+          return cached;
+        }
+        warn(`${href}: ${f.path}: the cached copy is corrupt (${bad}); fetching it again`);
+        await store?.delete(f.sha256).catch((e: unknown) => storeFailed('delete', e));
+      }
+    }
+    signal.throwIfAborted();
+    progress?.({ status: 'download', file: f.path, loaded: 0, total: f.bytes });
+    const bytes = await reader(
+      f.path,
+      (loaded) => progress?.({ status: 'progress', file: f.path, loaded, total: f.bytes }),
+      f.bytes,
+      signal,
+    );
+    const bad = await verify(f, bytes);
+    if (bad) throw new WeightsError(bad, `${href}: ${f.path}`);
+    if (store) await store.put(f.sha256, bytes).catch((e: unknown) => storeFailed('write', e));
     progress?.({ status: 'done', file: f.path, loaded: f.bytes, total: f.bytes });
     return bytes;
   };
 
-  // Weights are concatenated across shards: fill one weight at a time, decode when complete.
+  // Shards are fetched `concurrency` at a time and consumed in order: the weights are
+  // concatenated across them, so each weight is decoded the moment its last byte is in.
   const weights = new Map<string, RawTensor>();
   let wi = 0;
   let buf = new Uint8Array(group.weights.length ? weightByteLength(group.weights[0]) : 0);
   let filled = 0;
   const advance = () => {
     while (wi < group.weights.length && filled === buf.byteLength) {
-      weights.set(group.weights[wi].name, decode(group.weights[wi], buf));
+      const w = group.weights[wi];
+      const t = decode(w, buf);
+      weights.set(w.name, t);
+      options.onWeight?.(w.name, t);
       wi++;
       filled = 0;
       buf = new Uint8Array(wi < group.weights.length ? weightByteLength(group.weights[wi]) : 0);
     }
   };
   advance();
-  for (const shard of manifest.shards) {
-    const bytes = await fetchVerified(shard);
-    let p = 0;
-    while (p < bytes.byteLength) {
-      const n = Math.min(bytes.byteLength - p, buf.byteLength - filled);
-      buf.set(bytes.subarray(p, p + n), filled);
-      filled += n;
-      p += n;
-      advance();
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  const pending: Promise<Uint8Array>[] = [];
+  const start = (i: number) => {
+    if (i >= manifest.shards.length) return;
+    const p = fetchVerified(manifest.shards[i]);
+    p.catch(() => undefined); // awaited in order below; a later one's failure must not go unhandled
+    pending[i] = p;
+  };
+  // Extra files (vocab, labels) ride along with the first window.
+  const extras = files.slice(manifest.shards.length).map((f) => {
+    const p = fetchVerified(f);
+    p.catch(() => undefined);
+    return p;
+  });
+  for (let i = 0; i < concurrency; i++) start(i);
+  try {
+    for (let i = 0; i < manifest.shards.length; i++) {
+      const bytes = await pending[i];
+      pending[i] = undefined as never; // let the shard's bytes go once consumed
+      start(i + concurrency);
+      let p = 0;
+      while (p < bytes.byteLength) {
+        const n = Math.min(bytes.byteLength - p, buf.byteLength - filled);
+        buf.set(bytes.subarray(p, p + n), filled);
+        filled += n;
+        p += n;
+        advance();
+      }
+      signal.throwIfAborted();
     }
+  } catch (e) {
+    inner.abort(e);
+    throw e;
   }
   if (wi !== group.weights.length) throw new WeightsError('shards end before the weights do', href);
   for (const [tied, twin] of Object.entries(manifest.tiedWeights)) {
@@ -191,9 +268,13 @@ export async function loadConverted(
     if (t) weights.set(tied, t);
   }
   const out: ConvertedModel = { config, architecture: arch, weights, manifest, source: href };
-  if (manifest.vocab) out.vocab = new TextDecoder().decode(await fetchVerified(manifest.vocab));
+  const extraBytes = await Promise.all(extras).catch((e: unknown) => {
+    inner.abort(e);
+    throw e;
+  });
+  if (manifest.vocab) out.vocab = new TextDecoder().decode(extraBytes.shift());
   if (manifest.labels) {
-    const bytes = await fetchVerified(manifest.labels);
+    const bytes = extraBytes.shift()!;
     let labels: unknown;
     try {
       labels = JSON.parse(new TextDecoder().decode(bytes));
@@ -214,4 +295,36 @@ export async function loadConverted(
   }
   progress?.({ status: 'ready', file: MANIFEST_FILE, loaded: 0, total: undefined });
   return out;
+}
+
+/**
+ * model.json's text: read (and stored by URL) when the network answers; the stored copy when
+ * the read fails for a network reason and the store has one, with a warning.
+ */
+async function readManifest(
+  reader: FileReader,
+  url: string,
+  store: ShardStore | undefined,
+  warn: (m: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await reader(MANIFEST_FILE, () => undefined, undefined, signal);
+  } catch (e) {
+    signal?.throwIfAborted();
+    const offline = !(e instanceof WeightsError) || /gave up after/.test(e.message);
+    let cached: string | undefined;
+    if (offline && store?.getManifest) cached = await store.getManifest(url).catch(() => undefined);
+    if (cached === undefined) throw e;
+    warn(`${url}: unreachable (${(e as Error).message}); using the cached model.json`);
+    return cached;
+  }
+  const text = new TextDecoder().decode(bytes);
+  if (store?.putManifest) {
+    await store
+      .putManifest(url, text)
+      .catch((e: unknown) => warn(`cache write of model.json failed (${(e as Error)?.message})`));
+  }
+  return text;
 }

@@ -23,7 +23,7 @@ export function fsReader(
   dir: string,
   expectedBytes: (path: string) => number | undefined = () => undefined,
 ): FileReader {
-  return async (path, onBytes) => {
+  return async (path, onBytes, expected) => {
     const full = join(dir, path);
     const isManifest = path === MANIFEST_FILE;
     const fh = await openForRead(full, {
@@ -32,7 +32,7 @@ export function fsReader(
     });
     try {
       const size = (await fh.stat()).size;
-      const want = expectedBytes(path);
+      const want = expected ?? expectedBytes(path);
       if (want !== undefined && size !== want) {
         throw new WeightsError(`${size} bytes, model.json says ${want}; not read`, full);
       }
@@ -91,8 +91,8 @@ export function loadConvertedDir(
   const dir = resolve(source.endsWith('model.json') ? join(source, '..') : source);
   let announced = new Map<string, number>();
   const base = fsReader(dir, (p) => announced.get(p));
-  const readFile: FileReader = async (path, onBytes) => {
-    const bytes = await base(path, onBytes);
+  const readFile: FileReader = async (path, onBytes, expected, signal) => {
+    const bytes = await base(path, onBytes, expected, signal);
     if (path === MANIFEST_FILE) announced = announcedSizes(bytes, join(dir, path));
     return bytes;
   };

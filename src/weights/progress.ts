@@ -8,7 +8,14 @@ export type ProgressEvent =
   | { status: 'initiate'; file: string; loaded: 0; total: number | undefined }
   | { status: 'download'; file: string; loaded: number; total: number | undefined }
   | { status: 'progress'; file: string; loaded: number; total: number | undefined }
-  | { status: 'done'; file: string; loaded: number; total: number | undefined }
+  | {
+      status: 'done';
+      file: string;
+      loaded: number;
+      total: number | undefined;
+      /** Read from the cache (no download), when true. */
+      cached?: boolean;
+    }
   | { status: 'ready'; file: string; loaded: number; total: number | undefined };
 
 export type ProgressCallback = (event: ProgressEvent) => void;

@@ -2,10 +2,12 @@
  * The demo page for real: `vite build` of index.html, a `lxmert convert` output of lxmert-vqa-tiny
  * under the built page's weights/, a static server on 127.0.0.1, headless Chromium (Playwright).
  * Load the default model URL, upload features.tsv, ask "What color is the cat?" about
- * demo_000001: the page must show cases.json's top-5 for img1_q1 (`teacher` first). Skipped when
+ * demo_000001: the page must show cases.json's top-5 for img1_q1 (`teacher` first). The same
+ * built site served with COOP/COEP runs tfjs-wasm's threaded build in the model's worker (the
+ * bundled worker source used to die with `ReferenceError: e is not defined`). Skipped when
  * /usr/bin/chromium is missing. The screenshot goes to $LXMERT_DEMO_SCREENSHOT, else the tmp dir.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -13,6 +15,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCheckpoint } from '../../src/weights/converter.js';
 import { FIXTURES } from '../helpers/golden.js';
+import { ISOLATION_HEADERS } from '../../vite.config.js';
 import { serveStatic, type StaticServer } from './server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -37,6 +40,7 @@ const img1q1 = (
 
 let tmp = '';
 let server: StaticServer | null = null;
+let isolated: StaticServer | null = null;
 let browser: Browser | null = null;
 
 beforeAll(async () => {
@@ -45,26 +49,29 @@ beforeAll(async () => {
   const out = join(tmp, 'dist');
   await build({
     root: ROOT,
-    configFile: false,
+    configFile: join(ROOT, 'vite.config.ts'),
     logLevel: 'error',
-    build: { outDir: out, emptyOutDir: true, chunkSizeWarningLimit: 2048 },
+    build: { outDir: out, emptyOutDir: true },
   });
+  mkdirSync(join(out, 'weights'), { recursive: true }); // the converter wants the parent
   await convertCheckpoint(FIXTURE, join(out, 'weights', 'lxmert-vqa-tiny'));
   server = await serveStatic(out);
+  isolated = await serveStatic(out, ISOLATION_HEADERS);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 });
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await isolated?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-async function openPage(): Promise<{ page: Page; errors: string[] }> {
+async function openPage(at = server!): Promise<{ page: Page; errors: string[] }> {
   const page = await browser!.newPage({ viewport: { width: 900, height: 1000 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server!.url);
+  await page.goto(at.url);
   return { page, errors };
 }
 
@@ -125,6 +132,30 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     expect(got.answers[0]).toBe('teacher');
     expect(got.ids).toEqual(img1q1.top5_labels);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('served cross-origin isolated: wasm runs threaded in the worker and answers', async () => {
+    const { page, errors } = await openPage(isolated!);
+    const workerErrors: string[] = [];
+    page.on('worker', (w) => w.on('console', (m) => workerErrors.push(m.text())));
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await page.selectOption('#backend', 'wasm');
+    await page.click('#load-url');
+    await page.waitForSelector('body[data-model="ready"], body[data-error]', { timeout: 60_000 });
+    expect(await page.getAttribute('body', 'data-error')).toBeNull();
+    const backend = await page.innerText('#backend-status');
+    console.log(`isolated demo: ${backend}`);
+    expect(backend).toMatch(/^Backend: wasm .*; threaded-simd build, \d+ threads?; in a worker/);
+    // tfjs-wasm runs half the logical cores (at most 8): 1 on a 2-core machine
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = Number(/, (\d+) threads?/.exec(backend)?.[1]);
+    expect(threads).toBe(Math.min(8, Math.max(1, Math.floor(cores / 2))));
+    expect(backend).toMatch(/cross-origin isolated$/);
+    const got = await askAboutImage1(page);
+    expect(got.ids).toEqual(img1q1.top5_labels);
+    expect(errors).toEqual([]);
+    expect(workerErrors.filter((m) => /is not defined/.test(m))).toEqual([]);
     await page.close();
   });
 });

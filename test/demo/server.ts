@@ -22,8 +22,11 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serve `root` (index.html for folders); nothing outside it. */
-export async function serveStatic(root: string): Promise<StaticServer> {
+/** Serve `root` (index.html for folders); nothing outside it; `headers` on every response. */
+export async function serveStatic(
+  root: string,
+  headers: Record<string, string> = {},
+): Promise<StaticServer> {
   const server: Server = createServer(async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -32,12 +35,13 @@ export async function serveStatic(root: string): Promise<StaticServer> {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const size = (await stat(file)).size;
       res.writeHead(200, {
+        ...headers,
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'content-length': size,
       });
       createReadStream(file).pipe(res);
     } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('not found');
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -10,7 +10,8 @@ import { configFromHf } from '../../src/config.js';
 import { buildModel, forwardAll, type AnyLxmertModel } from '../../src/model/index.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { useBackend } from '../helpers/backends.js';
-import { caseInputs, compareOutputs, disposeInputs, loadGolden } from '../helpers/golden.js';
+import { caseInputs, compareOutputs, diff, disposeInputs, loadGolden } from '../helpers/golden.js';
+import { toFloat32 } from '../../src/codec/raw_tensor.js';
 
 const MODELS = ['lxmert-tiny', 'lxmert-tiny-sharp', 'lxmert-tiny-qa'];
 
@@ -60,6 +61,51 @@ for (const backend of ['cpu', 'wasm'] as const) {
           },
         );
         scores.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+        disposeInputs(inputs);
+        expect(failures).toEqual([]);
+      },
+    );
+
+    // only the folders whose goldens hold cross_encoder_attentions (lxmert-tiny-qa's do not)
+    it.each(
+      g.cases
+        .filter((c) => c.outputs.some((o) => o.name === 'cross_encoder_attentions.0'))
+        .map((c) => [c.name, c] as const),
+    )(
+      "%s: the VQA path's pooled-token cross attention equals cross_encoder_attentions[:, :, 0]",
+      async (_, c) => {
+        if (!('answerScoresWithCrossAttention' in model)) return;
+        if (model.config.taskQa === false) return;
+        const inputs = caseInputs(g, c);
+        const before = tf.memory().numTensors;
+        const r = model.answerScoresWithCrossAttention(inputs);
+        const x = model.config.xLayers;
+        const [b, heads, v] = [
+          inputs.visualFeats.shape[0],
+          model.config.numAttentionHeads,
+          inputs.visualFeats.shape[1],
+        ];
+        expect(r.crossAttention.shape).toEqual([b, x, heads, v]);
+        const got = (await r.crossAttention.data()) as Float32Array;
+        const failures: string[] = [];
+        for (let j = 0; j < x; j++) {
+          const ref = g.tensors.get(`${c.name}/cross_encoder_attentions.${j}`)!;
+          const refF = toFloat32(ref); // [B, heads, L, V]
+          const l = ref.shape[2];
+          const want: number[] = [];
+          const mine: number[] = [];
+          for (let bi = 0; bi < b; bi++)
+            for (let h = 0; h < heads; h++)
+              for (let k = 0; k < v; k++) {
+                want.push(refF[((bi * heads + h) * l + 0) * v + k]);
+                mine.push(got[((bi * x + j) * heads + h) * v + k]);
+              }
+          const d = diff(mine, want);
+          if (!(d.maxAbs <= g.tolerance.max_abs && d.relL2 <= g.tolerance.rel_l2))
+            failures.push(`layer ${j}: max_abs ${d.maxAbs} rel_l2 ${d.relL2}`);
+        }
+        tf.dispose([r.scores, r.crossAttention]);
         expect(tf.memory().numTensors).toBe(before);
         disposeInputs(inputs);
         expect(failures).toEqual([]);

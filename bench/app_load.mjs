@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+/* global process, console, window, URL */
+// LxmertVqa.load in headless Chromium against a local server: time to `ready` (fetch, sha256,
+// decode, wasm backend start, build, in the worker, cache off) versus the time the same page
+// takes to merely download the same files (4 at a time, bodies read to the end). Runs
+// alternate in one page; medians are printed. The model is a seeded random LXMERT of
+// lxmert-base widths (hidden 768, 12 heads, 30522 tokens, 3129 answers) with 2/1/1 layers,
+// converted to float16 (weights/bench-app-f16, made on the first run).
+//
+//   npm run build && node bench/app_load.mjs [--runs 3] [--dtype float16] [--backend wasm]
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { createServer as createVite } from 'vite';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (p) => import(join(root, 'dist', 'src', p));
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    dtype: { type: 'string', default: 'float16' },
+    backend: { type: 'string', default: 'wasm' },
+  },
+});
+
+const src = join(root, 'weights', 'bench-app-src');
+const out = join(root, 'weights', `bench-app-${values.dtype}`);
+if (!existsSync(join(out, 'model.json'))) {
+  const { expectedWeights } = await dist('model/weight_names.js');
+  const { configFromHf } = await dist('config.js');
+  const { writeSafetensors } = await dist('weights/safetensors.js');
+  const { convertCheckpoint } = await dist('weights/converter.js');
+  const hf = {
+    architectures: ['LxmertForQuestionAnswering'],
+    model_type: 'lxmert',
+    vocab_size: 30522,
+    hidden_size: 768,
+    num_attention_heads: 12,
+    num_qa_labels: 3129,
+    num_object_labels: 1600,
+    num_attr_labels: 400,
+    intermediate_size: 3072,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: 0.1,
+    attention_probs_dropout_prob: 0.1,
+    max_position_embeddings: 512,
+    type_vocab_size: 2,
+    initializer_range: 0.02,
+    layer_norm_eps: 1e-12,
+    l_layers: 2,
+    x_layers: 1,
+    r_layers: 1,
+    visual_feat_dim: 2048,
+    visual_pos_dim: 4,
+  };
+  const cfg = configFromHf(hf);
+  let state = 12345;
+  const rand = () => ((state = (state * 1664525 + 1013904223) >>> 0) / 4294967296 - 0.5) * 0.04;
+  const tensors = new Map();
+  for (const w of expectedWeights(cfg, 'LxmertForQuestionAnswering')) {
+    const f = new Float32Array(w.shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < f.length; i++) f[i] = rand();
+    tensors.set(w.name, { dtype: 'F32', shape: w.shape, bytes: new Uint8Array(f.buffer) });
+  }
+  mkdirSync(src, { recursive: true });
+  writeFileSync(join(src, 'config.json'), JSON.stringify(hf));
+  writeFileSync(join(src, 'model.safetensors'), writeSafetensors(tensors));
+  writeFileSync(
+    join(src, 'vocab.txt'),
+    readFileSync(join(root, 'data', 'bert-base-uncased-vocab.txt')),
+  );
+  await convertCheckpoint(src, out, { dtype: values.dtype });
+}
+const manifest = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+const files = [...manifest.shards, manifest.vocab, manifest.labels]
+  .filter(Boolean)
+  .map((f) => f.path);
+const bytes = [...manifest.shards, manifest.vocab, manifest.labels]
+  .filter(Boolean)
+  .reduce((a, f) => a + f.bytes, 0);
+
+const server = createServer((req, res) => {
+  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  let body;
+  try {
+    body = readFileSync(join(out, path.replace(/^\/m\//, '')));
+  } catch {
+    res.writeHead(404).end();
+    return;
+  }
+  res
+    .writeHead(200, {
+      'access-control-allow-origin': '*',
+      'cross-origin-resource-policy': 'cross-origin',
+      'content-length': body.byteLength,
+    })
+    .end(body);
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}/m/`;
+
+const vite = await createVite({
+  root,
+  configFile: join(root, 'vite.config.ts'),
+  logLevel: 'error',
+  server: { host: '127.0.0.1', port: 0, hmr: false },
+  optimizeDeps: { entries: ['test/app/page/main.ts', 'src/app/worker.ts'] },
+});
+await vite.listen();
+const pageUrl = `http://127.0.0.1:${vite.httpServer.address().port}/test/app/page/index.html`;
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--headless=new', '--disable-gpu'],
+});
+const page = await browser.newPage();
+await page.goto(pageUrl, { timeout: 120_000 });
+await page.waitForFunction(() => 'lxmertApp' in window, undefined, { timeout: 120_000 });
+// warm-up: the worker's modules and the wasm binary are compiled once
+await page.evaluate((o) => window.lxmertApp.run(o), {
+  model: base,
+  backend: values.backend,
+  worker: true,
+  cache: false,
+});
+const dl = [];
+const ready = [];
+for (let i = 0; i < Number(values.runs); i++) {
+  dl.push(await page.evaluate(([b, f]) => window.lxmertApp.download(b, f), [base, files]));
+  const r = await page.evaluate((o) => window.lxmertApp.run(o), {
+    model: base,
+    backend: values.backend,
+    worker: true,
+    cache: false,
+  });
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  ready.push(r.ms);
+  console.log(`run ${i + 1}: download ${dl.at(-1).toFixed(0)} ms, ready ${r.ms.toFixed(0)} ms`);
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const d = median(dl);
+const r = median(ready);
+console.log(
+  JSON.stringify({
+    model: `lxmert ${values.dtype} hidden 768, 2/1/1 layers`,
+    bytes,
+    files: files.length,
+    backend: values.backend,
+    downloadMs: Math.round(d),
+    readyMs: Math.round(r),
+    ratio: Number((r / d).toFixed(2)),
+    cpuCores: (await import('node:os')).cpus().length,
+    loadavg: (await import('node:os')).loadavg().map((x) => Number(x.toFixed(1))),
+  }),
+);
+await browser.close();
+await vite.close();
+server.close();

@@ -1,0 +1,266 @@
+/**
+ * The model where it runs (the worker, or the page with `worker: false`, or Node): start the
+ * backend within a time limit, stream the weights through the cache, fall back on the built-in
+ * answer list and vocabulary, build the model, answer. One engine per loaded model.
+ */
+import { selectBackend, type BackendSelection } from '../backend.js';
+import { InputError, WeightsError } from '../errors.js';
+import type { VisualInput } from '../features/validate.js';
+import { buildModel } from '../model/index.js';
+import type { LoadedWeights, SelfLoadingFiles } from '../pipeline/model_files.js';
+import { VqaPipeline } from '../pipeline/vqa.js';
+import { LxmertTokenizer } from '../tokenizer/tokenizer.js';
+import { BUILTIN_LABELS, DEFAULT_VOCAB } from '../weights/builtin_data.js';
+import { sleep } from '../weights/fetch_reader.js';
+import { loadConverted, type LoadOptions, type ShardStore } from '../weights/loader.js';
+import { gpuWeightFormat } from '../weights/manifest.js';
+import { isNode } from '../../kernels/runtime/node_gpu.js';
+import { openCacheStore } from './cache.js';
+import { folderOrNull } from './sources.js';
+import { ProgressAccount } from './progress.js';
+import type {
+  AnswerOptions,
+  AnswerResult,
+  LoadInfo,
+  LoadProgressEvent,
+  LxmertVqaLoadOptions,
+  ModelFiles,
+} from './types.js';
+
+export type { LoadedWeights, SelfLoadingFiles };
+
+/** load() options the engine needs (the cloneable part, plus what only the page can pass). */
+export type EngineLoadOptions = Omit<LxmertVqaLoadOptions, 'onProgress' | 'onWarning' | 'signal'>;
+
+export interface EngineHooks {
+  onProgress?: (e: LoadProgressEvent) => void;
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Reads the package's data/ files from where the page serves them. */
+function dataReader(data: LxmertVqaLoadOptions['data']): (file: string) => Promise<string> {
+  return async (file) => {
+    if (data === undefined) {
+      throw new InputError(
+        'data',
+        `where the package's data/ files are served (the model has no ${file} of its own)`,
+        'undefined',
+      );
+    }
+    const url =
+      typeof data === 'string'
+        ? new URL(file, new URL(data.replace(/\/?$/, '/'), globalThis.location?.href)).href
+        : data[file];
+    if (!url) throw new InputError(`data['${file}']`, 'a URL', 'undefined');
+    const res = await fetch(url);
+    if (!res.ok) throw new WeightsError(`HTTP ${res.status}`, url);
+    return res.text();
+  };
+}
+
+/** A FileReader over files a user picked, matched by file name. */
+function pickedFiles(files: readonly File[]): ModelFiles {
+  const byName = new Map(files.map((f) => [f.name, f]));
+  return {
+    name: 'picked files',
+    readFile: async (path, onBytes, expected) => {
+      const file = byName.get(path.split('/').pop() ?? path);
+      if (!file) {
+        throw new WeightsError(
+          `missing: pick it too (picked: ${[...byName.keys()].join(', ') || 'nothing'})`,
+          path,
+        );
+      }
+      if (expected !== undefined && file.size !== expected) {
+        throw new WeightsError(`${file.size} bytes, model.json says ${expected}`, path);
+      }
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      onBytes(bytes.byteLength);
+      return bytes;
+    },
+  };
+}
+
+function isFileList(m: unknown): m is readonly File[] {
+  return Array.isArray(m) && m.every((f) => typeof File !== 'undefined' && f instanceof File);
+}
+
+export class VqaEngine {
+  private constructor(
+    readonly pipeline: VqaPipeline,
+    readonly info: LoadInfo,
+  ) {}
+
+  /** Start the backend, load and build. Aborting frees whatever was made. */
+  static async load(options: EngineLoadOptions, hooks: EngineHooks = {}): Promise<VqaEngine> {
+    const t0 = performance.now();
+    const signal = hooks.signal;
+    signal?.throwIfAborted();
+    const warn = hooks.onWarning ?? ((m: string) => console.warn(`[lxmert] ${m}`));
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const backend: BackendSelection = await selectBackend(options.backend ?? 'auto', {
+      wasmPaths: options.wasmPaths,
+      wasmThreads: options.wasmThreads,
+      startTimeoutMs: timeoutMs,
+      log: (m) => console.info(`[lxmert] ${m}`),
+    });
+    signal?.throwIfAborted();
+
+    const account = new ProgressAccount((e) => hooks.onProgress?.(e));
+    const model = options.model;
+    let files: ModelFiles | undefined;
+    if (typeof model === 'string') files = folderOrNull(model, isNode()) ?? undefined;
+    if (isFileList(model)) files = pickedFiles(model);
+    else if (typeof model === 'object' && model !== null && !(model instanceof URL)) {
+      if (typeof (model as ModelFiles).readFile !== 'function') {
+        throw new InputError(
+          'model',
+          'a URL, picked files, or {name, readFile}',
+          `an object with keys ${Object.keys(model).join(', ')}`,
+        );
+      }
+      files = model as ModelFiles;
+    } else if (typeof model !== 'string' && !(model instanceof URL)) {
+      throw new InputError('model', "a converted model's URL", String(model));
+    }
+
+    let store: ShardStore | undefined;
+    if (!files && options.cache !== false) {
+      if (typeof options.cache === 'object') store = options.cache;
+      else {
+        store = await openCacheStore().catch((e: unknown) => {
+          warn(`Cache Storage unavailable (${(e as Error)?.message ?? e}); not caching`);
+          return undefined;
+        });
+      }
+    }
+
+    let loaded: LoadedWeights;
+    const onProgress = (e: Parameters<NonNullable<LoadOptions['onProgress']>>[0]) => account.add(e);
+    if (files && 'load' in files && typeof (files as SelfLoadingFiles).load === 'function') {
+      loaded = await (files as SelfLoadingFiles).load({ onProgress, signal });
+    } else {
+      const href =
+        files?.name ??
+        (model instanceof URL
+          ? model.href
+          : new URL(model as string, globalThis.location?.href).href);
+      loaded = await loadConverted(href, {
+        onProgress,
+        onWarning: warn,
+        signal,
+        store,
+        concurrency: options.concurrency,
+        retry: { stallTimeoutMs: timeoutMs },
+        ...(files ? { readFile: files.readFile, sha256: files.sha256 } : {}),
+      });
+    }
+    signal?.throwIfAborted();
+
+    const readData = files?.readData ?? dataReader(options.data);
+    const cfg = loaded.config;
+    if (loaded.architecture === 'LxmertModel') {
+      throw new WeightsError(
+        'an LxmertModel has no answer head; VQA needs LxmertForQuestionAnswering ' +
+          'or LxmertForPreTraining with task_qa',
+        loaded.source,
+      );
+    }
+    let labels: readonly string[] | undefined = options.labels;
+    let labelsFrom = 'options.labels';
+    if (!labels && loaded.labels) {
+      labels = loaded.labels;
+      labelsFrom = loaded.manifest ? 'the model (labels.json)' : (loaded.labelsFrom ?? 'the model');
+    }
+    if (!labels) {
+      const builtin = BUILTIN_LABELS[cfg.numQaLabels];
+      if (!builtin) {
+        throw new WeightsError(
+          `no answer labels: no labels.json, and no built-in answer list has num_qa_labels = ` +
+            `${cfg.numQaLabels} entries (convert with --labels, or pass options.labels)`,
+          loaded.source,
+        );
+      }
+      labels = JSON.parse(await readData(builtin)) as string[];
+      labelsFrom = `built-in ${builtin}`;
+    }
+    let vocab = loaded.vocab;
+    let vocabFrom = 'the model (vocab.txt)';
+    if (vocab === undefined) {
+      vocab = await readData(DEFAULT_VOCAB);
+      vocabFrom = `built-in ${DEFAULT_VOCAB}`;
+    }
+    signal?.throwIfAborted();
+    const net = buildModel(cfg, loaded.weights, {
+      architecture: loaded.architecture,
+      source: loaded.source,
+      weightFormat: gpuWeightFormat(loaded.manifest),
+    });
+    let pipeline: VqaPipeline;
+    try {
+      if (!('answerScores' in net)) throw new WeightsError('no answer head', loaded.source);
+      pipeline = new VqaPipeline({
+        model: net,
+        tokenizer: LxmertTokenizer.fromVocabText(vocab),
+        labels,
+      });
+      signal?.throwIfAborted();
+    } catch (e) {
+      net.dispose();
+      throw e;
+    }
+    account.ready(loaded.manifest ? 'model.json' : loaded.source);
+    const info: LoadInfo = {
+      backend,
+      architecture: loaded.architecture,
+      dtype: loaded.manifest?.dtype ?? 'float32',
+      source: loaded.source,
+      bytes: account.bytes,
+      cachedBytes: account.cachedBytes,
+      numLabels: cfg.numQaLabels,
+      hiddenSize: cfg.hiddenSize,
+      labelsFrom,
+      vocabFrom,
+      loadMs: performance.now() - t0,
+      worker:
+        typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined',
+      crossOriginIsolated:
+        (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
+    };
+    return new VqaEngine(pipeline, info);
+  }
+
+  /** Answer one question about one image's regions. */
+  async answer(
+    visual: VisualInput,
+    question: string,
+    options: Omit<AnswerOptions, 'signal'> & { signal?: AbortSignal } = {},
+  ): Promise<AnswerResult> {
+    const t0 = performance.now();
+    options.signal?.throwIfAborted();
+    // Let a cancel message that is already queued arrive before the forward starts.
+    await sleep(0, options.signal);
+    const t1 = performance.now();
+    const r = await this.pipeline.answer(question, visual, {
+      topK: options.topK,
+      attention: options.attention,
+    });
+    const t2 = performance.now();
+    options.signal?.throwIfAborted();
+    const out: AnswerResult = {
+      question: r.question,
+      answers: r.answers,
+      regions: { numBoxes: visual.numBoxes, boxes: visual.boxes, features: visual.features },
+      timings: { totalMs: t2 - t0, forwardMs: t2 - t1 },
+    };
+    if (r.crossAttention) out.crossAttention = r.crossAttention;
+    return out;
+  }
+
+  dispose(): void {
+    this.pipeline.dispose();
+  }
+}

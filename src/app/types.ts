@@ -1,0 +1,144 @@
+/**
+ * Public types of the web-app API (LxmertVqa): what load() and answer() take and give. Every
+ * type that crosses the worker boundary is structured-cloneable (no functions, no classes).
+ */
+import type { BackendPreference, BackendSelection } from '../backend.js';
+import type { Obj36Image } from '../features/obj36.js';
+import type { VisualInput } from '../features/validate.js';
+import type { CrossAttention, VqaAnswer } from '../pipeline/vqa.js';
+import type { ModelFiles } from '../pipeline/model_files.js';
+import type { ShardStore } from '../weights/loader.js';
+import type { ProgressEvent } from '../weights/progress.js';
+
+export type { CrossAttention, VqaAnswer, VisualInput, Obj36Image };
+
+export type { ModelFiles };
+
+/**
+ * Where a model comes from: the URL of its folder (or of its model.json), the files a user
+ * picked (matched by name), or a ModelFiles reader.
+ */
+export type ModelSource = string | URL | readonly File[] | ModelFiles;
+
+/** Progress of the whole load: each file's event plus the bytes over all files. */
+export type LoadProgressEvent = ProgressEvent & {
+  /** Bytes of every file announced so far (shards, vocab, labels), done or cached ones included. */
+  loadedBytes: number;
+  totalBytes: number;
+  /** loadedBytes / totalBytes, 1 at `ready`. */
+  fraction: number;
+};
+
+export interface LxmertVqaLoadOptions {
+  model: ModelSource;
+  /**
+   * A converted GeneralizedRCNN detector (`lxmert convert` of unc-nlp/frcnn-vg-finetuned) so
+   * that answer() and detect() take images. Not wired yet: see src/app/README in the report.
+   */
+  detector?: ModelSource;
+  /** Default 'auto' (webgpu → wasm → cpu). */
+  backend?: BackendPreference;
+  /** Run the model in a dedicated Web Worker: default true in browsers, false in Node. */
+  worker?: boolean;
+  /**
+   * Keep verified shards (content-addressed by sha256) and model.json (by URL) in Cache
+   * Storage: default true where `caches` exists. A ShardStore replaces it (page only).
+   */
+  cache?: boolean | ShardStore;
+  onProgress?: (event: LoadProgressEvent) => void;
+  /** Non-fatal problems (cache unavailable or full, a stale manifest used offline). */
+  onWarning?: (message: string) => void;
+  /** Aborts the load (fetches stop, everything made so far is freed). */
+  signal?: AbortSignal;
+  /** Where tfjs-backend-wasm's .wasm files are served: a folder URL or a file → URL map. */
+  wasmPaths?: string | Record<string, string>;
+  /** XNNPACK threads of the threaded wasm build (default: logical cores). */
+  wasmThreads?: number;
+  /**
+   * Where the package's data/ files are served (answer lists, BERT vocabulary), for models
+   * converted without labels.json or vocab.txt: a folder URL or a file → URL map.
+   */
+  data?: string | Record<string, string>;
+  /** Answer strings by label id (default: the model's labels.json, else a built-in list). */
+  labels?: readonly string[];
+  /** A backend start or a load that has not finished by then fails (default 30 s each). */
+  timeoutMs?: number;
+  /** Shards fetched at once (default 4). */
+  concurrency?: number;
+}
+
+/**
+ * Region features of one image: an obj36 record (boxes in pixels of imgW × imgH), features +
+ * pixel boxes + the image size, or features + boxes normalized to [0, 1] (VisualInput).
+ */
+export type RegionInput =
+  | Obj36Image
+  | VisualInput
+  | {
+      features: Float32Array;
+      /** [numBoxes * 4] x1, y1, x2, y2 in pixels. */
+      boxes: Float32Array;
+      numBoxes: number;
+      imageSize: { width: number; height: number };
+    };
+
+/** Decoded pixels (what src/features/image.ts makes of a Blob, ImageBitmap or canvas). */
+export interface RgbaImage {
+  width: number;
+  height: number;
+  /** width * height * 4 bytes, RGBA. */
+  data: Uint8Array | Uint8ClampedArray;
+}
+
+/** An image for the detector (needs `detector` at load). */
+export type ImageInput = Blob | ImageBitmap | ImageData | RgbaImage;
+
+export type VqaInput = RegionInput | ImageInput;
+
+export interface AnswerOptions {
+  /** Answers, best first (default 5). */
+  topK?: number;
+  /** Return the pooled token's cross-modality attention over the regions. */
+  attention?: boolean;
+  /** Aborts the call (it rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /**
+   * With a worker: move the input's buffers to it instead of copying them (default true). They
+   * come back in `result.regions` (the caller's arrays are detached meanwhile); pass false to
+   * keep using the arrays given.
+   */
+  transfer?: boolean;
+}
+
+export interface AnswerResult {
+  question: string;
+  answers: VqaAnswer[];
+  /** The regions the model looked at: boxes normalized to [0, 1]; labels when a detector made them. */
+  regions: { numBoxes: number; boxes: Float32Array; features: Float32Array; labels?: string[] };
+  /** Milliseconds: the whole call as measured where the model runs, and its forward pass. */
+  timings: { totalMs: number; forwardMs: number };
+  /** With `attention: true`: per cross layer and head, the pooled token's weights per region. */
+  crossAttention?: CrossAttention;
+}
+
+/** What load() found and chose. */
+export interface LoadInfo {
+  backend: BackendSelection;
+  architecture: string;
+  dtype: string;
+  source: string;
+  /** Bytes of the shards, vocab and labels. */
+  bytes: number;
+  /** Of those, bytes that came from the cache. */
+  cachedBytes: number;
+  numLabels: number;
+  hiddenSize: number;
+  labelsFrom: string;
+  vocabFrom: string;
+  /** load() to ready, where the model runs. */
+  loadMs: number;
+  /** The model runs in a Web Worker. */
+  worker: boolean;
+  /** The page is cross-origin isolated (threads for wasm). */
+  crossOriginIsolated: boolean;
+}

@@ -1,0 +1,180 @@
+/**
+ * LxmertVqa in Node (no worker): a Hugging Face folder and a `lxmert convert` output of
+ * lxmert-vqa-tiny give cases.json's top-5; the progress sequence and its byte sums; labels and
+ * vocabulary found as documented; the pooled token's attention; bad folders and inputs refused;
+ * nothing leaks after dispose.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LxmertVqa, type LoadProgressEvent } from '../../src/app/index.js';
+import { InputError, WeightsError } from '../../src/errors.js';
+import '../../src/node.js';
+import { folderSource } from '../../src/pipeline/node.js';
+import { convertCheckpoint } from '../../src/weights/converter.js';
+import { useBackend } from '../helpers/backends.js';
+import { FIXTURES } from '../helpers/golden.js';
+import { loadVqaFixture } from '../pipeline/helpers.js';
+
+const fx = loadVqaFixture();
+let tmp = '';
+let converted = '';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+  tmp = mkdtempSync(join(tmpdir(), 'lxmert-app-node-'));
+  converted = join(tmp, 'converted');
+  await convertCheckpoint(fx.dir, converted, { shardSize: 1_000_000 });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function top5(vqa: LxmertVqa): Promise<string[][]> {
+  const out: string[][] = [];
+  for (const c of fx.singles) {
+    const r = await vqa.answer(fx.images.get(c.img_id)!, c.question);
+    out.push(r.answers.map((a) => a.answer));
+  }
+  return out;
+}
+
+const want = () => fx.singles.map((c) => c.top5_answers);
+
+describe('LxmertVqa in Node', () => {
+  it('a converted folder: answers, progress sequence with byte sums, own labels and vocab', async () => {
+    const before = tf.memory().numTensors;
+    const events: LoadProgressEvent[] = [];
+    const vqa = await LxmertVqa.load({
+      model: converted,
+      backend: 'cpu',
+      onProgress: (e) => events.push(e),
+    });
+    expect(vqa.info.worker).toBe(false);
+    expect(vqa.info.backend.backend).toBe('cpu');
+    expect(vqa.info).toMatchObject({
+      labelsFrom: 'the model (labels.json)',
+      vocabFrom: 'the model (vocab.txt)',
+      architecture: 'LxmertForQuestionAnswering',
+    });
+    expect(await top5(vqa)).toEqual(want());
+    const m = JSON.parse(readFileSync(join(converted, 'model.json'), 'utf8'));
+    const files = [...m.shards, m.vocab, m.labels] as { path: string; bytes: number }[];
+    const total = files.reduce((a, f) => a + f.bytes, 0);
+    // every file announced first, then per file download → progress… → done, then ready once
+    expect(events.slice(0, files.length).map((e) => [e.status, e.file])).toEqual(
+      files.map((f) => ['initiate', f.path]),
+    );
+    expect(events.slice(files.length).every((e) => e.totalBytes === total)).toBe(true);
+    for (const f of files) {
+      const mine = events.filter((e) => e.file === f.path).map((e) => e.status);
+      expect(mine[0]).toBe('initiate');
+      expect(mine[1]).toBe('download');
+      expect(mine.at(-1)).toBe('done');
+    }
+    const fractions = events.map((e) => e.fraction);
+    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1])).toBe(true);
+    expect(events.at(-1)).toMatchObject({ status: 'ready', fraction: 1, loadedBytes: total });
+    expect(events.filter((e) => e.status === 'ready')).toHaveLength(1);
+    vqa.dispose();
+    expect(tf.memory().numTensors, 'tensors left after dispose').toBe(before);
+  });
+
+  it('a Hugging Face folder (folderSource): labels from data/ by num_qa_labels', async () => {
+    const vqa = await LxmertVqa.load({ model: folderSource(fx.dir), backend: 'cpu' });
+    expect(vqa.info.labelsFrom).toBe('data/vqa-answers.json');
+    expect(vqa.info.vocabFrom).toBe('the model (vocab.txt)');
+    expect(await top5(vqa)).toEqual(want());
+    vqa.dispose();
+  });
+
+  it('attention: the pooled token over the 36 regions, per cross layer and head', async () => {
+    const vqa = await LxmertVqa.load({ model: converted, backend: 'cpu' });
+    const c = fx.singles[0];
+    const img = fx.images.get(c.img_id)!;
+    const r = await vqa.answer(img, c.question, { attention: true, topK: 3 });
+    expect(r.answers.map((a) => a.answer)).toEqual(c.top5_answers.slice(0, 3));
+    const a = r.crossAttention!;
+    expect([a.layers, a.heads, a.regions]).toEqual([
+      fx.config.xLayers,
+      fx.config.numAttentionHeads,
+      36,
+    ]);
+    for (let row = 0; row < a.layers * a.heads; row++) {
+      const sum = a.values.subarray(row * 36, (row + 1) * 36).reduce((s, v) => s + v, 0);
+      expect(sum).toBeCloseTo(1, 5);
+    }
+    expect(r.regions.numBoxes).toBe(36);
+    expect(r.regions.boxes.every((v) => v >= 0 && v <= 1)).toBe(true);
+    // pixel boxes + image size give the same answers as the obj36 record
+    const r2 = await vqa.answer(
+      {
+        features: img.features,
+        boxes: img.boxes,
+        numBoxes: 36,
+        imageSize: { width: img.imgW, height: img.imgH },
+      },
+      c.question,
+    );
+    expect(r2.answers.map((x) => x.labelId)).toEqual(c.top5_labels);
+    vqa.dispose();
+  });
+
+  it('options.labels; wrong counts, images without a detector and bad folders are refused', async () => {
+    const renamed = fx.labels.map((s, i) => (i === 246 ? 'TEACHER' : s));
+    const vqa = await LxmertVqa.load({ model: converted, backend: 'cpu', labels: renamed });
+    expect(vqa.info.labelsFrom).toBe('options.labels');
+    expect((await top5(vqa))[0][0]).toBe('TEACHER');
+    await expect(
+      vqa.answer({ width: 2, height: 2, data: new Uint8Array(16) }, 'q?'),
+    ).rejects.toThrow(/detector/);
+    await expect(vqa.answer(fx.images.get('demo_000001')!, '')).rejects.toThrow(InputError);
+    await expect(vqa.answer({} as never, 'what?')).rejects.toThrow(/input: expected an image/);
+    vqa.dispose();
+
+    const before = tf.memory().numTensors;
+    await expect(
+      LxmertVqa.load({ model: converted, backend: 'cpu', labels: ['yes', 'no'] }),
+    ).rejects.toThrow(InputError);
+    expect(tf.memory().numTensors).toBe(before);
+
+    const bare = join(tmp, 'bare');
+    mkdirSync(bare);
+    const cfg = JSON.parse(readFileSync(join(FIXTURES, 'lxmert-tiny', 'config.json'), 'utf8'));
+    writeFileSync(
+      join(bare, 'config.json'),
+      JSON.stringify({ ...cfg, architectures: ['LxmertModel'] }),
+    );
+    // A copy: a link leading out of the model folder is refused (SECURITY.md).
+    copyFileSync(
+      join(FIXTURES, 'lxmert-tiny', 'model.safetensors'),
+      join(bare, 'model.safetensors'),
+    );
+    await expect(LxmertVqa.load({ model: bare, backend: 'cpu' })).rejects.toThrow(/no answer head/);
+    await expect(
+      LxmertVqa.load({ model: join(FIXTURES, 'lxmert-tiny-qa'), backend: 'cpu' }),
+    ).rejects.toThrow(/no built-in answer list has num_qa_labels = 9/);
+    await expect(LxmertVqa.load({ model: join(tmp, 'missing'), backend: 'cpu' })).rejects.toThrow(
+      WeightsError,
+    );
+    expect(() => LxmertVqa.start({ model: converted, worker: true })).toThrow(/options\.worker/);
+  });
+
+  it('an aborted load rejects with the reason and leaves nothing behind', async () => {
+    const before = tf.memory().numTensors;
+    const ctl = new AbortController();
+    const p = LxmertVqa.load({
+      model: converted,
+      backend: 'cpu',
+      signal: ctl.signal,
+      onProgress: (e) => {
+        if (e.status === 'done') ctl.abort(new DOMException('stop', 'AbortError'));
+      },
+    });
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    const started = LxmertVqa.start({ model: converted, backend: 'cpu' });
+    started.dispose();
+    await expect(started.ready).rejects.toMatchObject({ name: 'AbortError' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
