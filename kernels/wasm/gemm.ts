@@ -1,0 +1,212 @@
+/**
+ * The dense layer's matrix product on the WASM path, on our own GEMM kernel (gemm_kernel.ts)
+ * rather than tfjs-backend-wasm's: that one runs XNNPACK single-threaded even in its threaded
+ * build and keeps a second, packed copy of every weight. Here each weight lives once, packed in
+ * 8-column panels in the kernel's own memory; a call copies x in and the result out.
+ *
+ * The kernel is generated at first use: relaxed-SIMD (fused multiply-add) where
+ * WebAssembly.validate accepts it, else SIMD128; without SIMD there is no engine (gemmEngine()
+ * returns null) and dense stays on tf ops.
+ */
+import { gemmModuleBytes } from './gemm_kernel.js';
+
+const PAGE = 65536;
+const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
+const ALIGN = 64;
+
+/** A Linear layer's weight and bias, packed in the engine's memory. */
+export interface PackedGemm {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** in rounded up to even (the kernel takes k two at a time). */
+  readonly kPad: number;
+  /** ceil(out / 8). */
+  readonly panels: number;
+  /** Byte offsets of the packed B panels and of the padded bias. */
+  readonly weightOffset: number;
+  readonly biasOffset: number;
+  /** Bytes held in the engine's memory (weight + bias). */
+  readonly bytes: number;
+  released: boolean;
+}
+
+type GemmFn = (
+  a: number,
+  bp: number,
+  bias: number,
+  c: number,
+  m: number,
+  k: number,
+  ldc: number,
+  p0: number,
+  p1: number,
+) => void;
+
+interface Block {
+  offset: number;
+  bytes: number;
+}
+
+export class GemmEngine {
+  readonly memory: WebAssembly.Memory;
+  /** 'relaxed-simd' (f32x4.relaxed_madd) or 'simd128'. */
+  readonly isa: 'relaxed-simd' | 'simd128';
+  private readonly gemm: GemmFn;
+  private top = ALIGN; // offset 0 stays unused
+  private readonly free: Block[] = [];
+  private scratch: Block = { offset: 0, bytes: 0 };
+  private heldBytes = 0;
+
+  constructor(module: WebAssembly.Module, isa: 'relaxed-simd' | 'simd128') {
+    this.isa = isa;
+    this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.gemm = instance.exports.gemm as GemmFn;
+  }
+
+  /** Bytes of packed weights currently held. */
+  get bytesHeld(): number {
+    return this.heldBytes;
+  }
+
+  private alloc(bytes: number): Block {
+    const size = Math.ceil(bytes / ALIGN) * ALIGN;
+    const i = this.free.findIndex((b) => b.bytes >= size);
+    if (i >= 0) {
+      const b = this.free[i];
+      if (b.bytes === size) this.free.splice(i, 1);
+      else this.free[i] = { offset: b.offset + size, bytes: b.bytes - size };
+      return { offset: b.offset, bytes: size };
+    }
+    const end = this.top + size;
+    if (end > MAX_PAGES * PAGE) throw new RangeError(`WASM GEMM memory: ${end} bytes > 4 GiB`);
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+    const block = { offset: this.top, bytes: size };
+    this.top = end;
+    return block;
+  }
+
+  private release(block: Block): void {
+    this.free.push(block);
+    this.free.sort((a, b) => a.offset - b.offset);
+    for (let i = this.free.length - 1; i > 0; i--) {
+      const prev = this.free[i - 1];
+      if (prev.offset + prev.bytes === this.free[i].offset) {
+        prev.bytes += this.free[i].bytes;
+        this.free.splice(i, 1);
+      }
+    }
+    const last = this.free[this.free.length - 1];
+    if (last && last.offset + last.bytes === this.top) {
+      this.top = last.offset;
+      this.free.pop();
+    }
+  }
+
+  private f32(): Float32Array {
+    return new Float32Array(this.memory.buffer);
+  }
+
+  /**
+   * Pack a Linear layer: `weight` [out, in] row-major (the PyTorch layout), `bias` [out].
+   * Free it with release().
+   */
+  pack(weight: Float32Array, bias: Float32Array, out: number, inF: number): PackedGemm {
+    const kPad = inF + (inF & 1);
+    const panels = Math.ceil(out / 8);
+    const w = this.alloc(panels * kPad * 32);
+    const b = this.alloc(panels * 32);
+    const f = this.f32();
+    f.fill(0, w.offset / 4, (w.offset + panels * kPad * 32) / 4);
+    f.fill(0, b.offset / 4, b.offset / 4 + panels * 8);
+    for (let n = 0; n < out; n++) {
+      const base = w.offset / 4 + (n >> 3) * kPad * 8 + (n & 7);
+      const row = n * inF;
+      for (let k = 0; k < inF; k++) f[base + k * 8] = weight[row + k];
+    }
+    f.set(bias.subarray(0, out), b.offset / 4);
+    this.heldBytes += w.bytes + b.bytes;
+    return {
+      inFeatures: inF,
+      outFeatures: out,
+      kPad,
+      panels,
+      weightOffset: w.offset,
+      biasOffset: b.offset,
+      bytes: w.bytes + b.bytes,
+      released: false,
+    };
+  }
+
+  /** Give a packed layer's memory back (idempotent). */
+  unpack(p: PackedGemm): void {
+    if (p.released) return;
+    p.released = true;
+    const wBytes = p.panels * p.kPad * 32;
+    this.release({ offset: p.weightOffset, bytes: Math.ceil(wBytes / ALIGN) * ALIGN });
+    this.release({ offset: p.biasOffset, bytes: Math.ceil((p.panels * 32) / ALIGN) * ALIGN });
+    this.heldBytes -= p.bytes;
+  }
+
+  /** x [m, in] row-major → x · Wᵀ + bias, [m, out] row-major. */
+  run(x: Float32Array, m: number, p: PackedGemm): Float32Array {
+    if (p.released) throw new Error('WASM GEMM: this layer was released');
+    const { inFeatures: inF, outFeatures: out, kPad, panels } = p;
+    const ldc = panels * 8;
+    const aBytes = m * kPad * 4;
+    const need = aBytes + m * ldc * 4 + ALIGN;
+    if (this.scratch.bytes < need) {
+      if (this.scratch.bytes) this.release(this.scratch);
+      this.scratch = this.alloc(Math.max(need, 2 * this.scratch.bytes));
+    }
+    const a = this.scratch.offset;
+    const c = a + Math.ceil(aBytes / ALIGN) * ALIGN;
+    let f = this.f32();
+    if (kPad === inF) {
+      f.set(x.subarray(0, m * inF), a / 4);
+    } else {
+      for (let i = 0; i < m; i++) {
+        f.set(x.subarray(i * inF, (i + 1) * inF), a / 4 + i * kPad);
+        f[a / 4 + i * kPad + inF] = 0;
+      }
+    }
+    this.gemm(a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, 0, panels);
+    f = this.f32();
+    if (ldc === out) return f.slice(c / 4, c / 4 + m * out);
+    const y = new Float32Array(m * out);
+    for (let i = 0; i < m; i++) y.set(f.subarray(c / 4 + i * ldc, c / 4 + i * ldc + out), i * out);
+    return y;
+  }
+}
+
+let engine: GemmEngine | null | undefined;
+
+/** Which kernel this runtime can run: relaxed-SIMD, SIMD128, or none. */
+export function gemmIsa(): 'relaxed-simd' | 'simd128' | null {
+  if (typeof WebAssembly !== 'object') return null;
+  for (const isa of ['relaxed-simd', 'simd128'] as const) {
+    const bytes = gemmModuleBytes({
+      relaxed: isa === 'relaxed-simd',
+      shared: false,
+      maxPages: MAX_PAGES,
+    });
+    if (WebAssembly.validate(bytes)) return isa;
+  }
+  return null;
+}
+
+/** The process-wide engine (made at first call), or null where WASM SIMD is missing. */
+export function gemmEngine(): GemmEngine | null {
+  if (engine !== undefined) return engine;
+  const isa = gemmIsa();
+  engine = isa
+    ? new GemmEngine(
+        new WebAssembly.Module(
+          gemmModuleBytes({ relaxed: isa === 'relaxed-simd', shared: false, maxPages: MAX_PAGES }),
+        ),
+        isa,
+      )
+    : null;
+  return engine;
+}
