@@ -18,7 +18,15 @@ export const DENSE_VARIANT_FLAG = 'LXMERT_DENSE_VARIANT';
  */
 export const WASM_GEMM_FLAG = 'LXMERT_WASM_GEMM';
 
+/**
+ * Threads of the WASM GEMM kernel, the calling one included; 0 (default) =
+ * navigator.hardwareConcurrency where the page is cross-origin isolated, else 1. Read once, when
+ * the first GEMM-packed weight is made.
+ */
+export const WASM_THREADS_FLAG = 'LXMERT_WASM_THREADS';
+
 const FLAGS: [string, () => boolean | number | string][] = [
+  [WASM_THREADS_FLAG, () => 0],
   [WASM_GEMM_FLAG, () => true],
   [FUSED_KERNELS_FLAG, () => true],
   [MAX_BINDING_BYTES_FLAG, () => 0],

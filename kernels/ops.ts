@@ -19,10 +19,12 @@ import {
   type GatherRowsAttrs,
   type DenseAttrs,
 } from './names.js';
-import { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG } from './flags.js';
+import { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG, WASM_GEMM_FLAG } from './flags.js';
 import { registerLxmertKernels } from './register.js';
 import { kernelLog } from './runtime/log.js';
+import { gemmAttention } from './wasm/attention.js';
 import { gemmDense } from './wasm/dense.js';
+import { gemmEngine } from './wasm/gemm.js';
 import { dequantizedWeight, linearShape } from './weights.js';
 import type {
   Activation,
@@ -75,6 +77,11 @@ export function attention(
   returnProbs = false,
 ): AttentionResult {
   const [qp, kp, vp] = [asPacked(q), asPacked(k), asPacked(v)];
+  // wasm: the GEMM kernel's attention when no probabilities are asked for (the VQA path).
+  if (!returnProbs && fusedKernelsEnabled() && tf.getBackend() === 'wasm' && gemmEngine()) {
+    if (tf.env().getBool(WASM_GEMM_FLAG))
+      return { context: gemmAttention(qp, kp, vp, mask, numHeads) };
+  }
   if (useKernel(LXMERT_ATTENTION)) {
     const attrs: AttentionAttrs = {
       numHeads,

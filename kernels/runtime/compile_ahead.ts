@@ -46,7 +46,14 @@ export async function compileAhead(
   } finally {
     tf.env().set(COMPILE_ONLY_FLAG, before);
   }
-  await gpu.checkCompileCompletionAsync();
+  // Dawn in Node delivers the pipelines' promises while it processes events: keep it ticking.
+  let done = false;
+  const compiled = gpu.checkCompileCompletionAsync().finally(() => (done = true));
+  while (!done) {
+    await gpu.device.queue.onSubmittedWorkDone();
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await compiled;
   const pipelines = Object.keys(
     (gpu as unknown as { pipelineCache: Record<string, unknown> }).pipelineCache,
   ).length;

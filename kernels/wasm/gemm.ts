@@ -8,11 +8,41 @@
  * WebAssembly.validate accepts it, else SIMD128; without SIMD there is no engine (gemmEngine()
  * returns null) and dense stays on tf ops.
  */
+import * as tf from '@tensorflow/tfjs-core';
+import { WASM_THREADS_FLAG } from '../flags.js';
 import { gemmModuleBytes } from './gemm_kernel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
 const ALIGN = 64;
+/** Byte offset of the helpers' control block (16 int32) in the shared memory. */
+const CONTROL = 64;
+const FIRST_BLOCK = 256;
+/** Below this many multiply-adds a product runs on the calling thread alone. */
+const MIN_PARALLEL_MACS = 1 << 18;
+
+/**
+ * The helper threads' loop: wait for a new job number in control[0], run this helper's share of
+ * the panels (control[1..9]: a, bp, bias, c, M, K, ldc, panels, threads), count it done in
+ * control[10]. Plain JS in a Blob worker, so no extra file has to be served.
+ */
+const HELPER_SOURCE = `onmessage = (e) => {
+  const { module, memory, index } = e.data;
+  const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+  const c = new Int32Array(memory.buffer, ${CONTROL}, 16);
+  let seen = Atomics.load(c, 0);
+  postMessage('ready');
+  for (;;) {
+    Atomics.wait(c, 0, seen);
+    seen = Atomics.load(c, 0);
+    const threads = c[9];
+    if (index >= threads) continue;
+    const p0 = Math.floor((c[8] * index) / threads);
+    const p1 = Math.floor((c[8] * (index + 1)) / threads);
+    if (p1 > p0) gemm(c[1], c[2], c[3], c[4], c[5], c[6], c[7], p0, p1);
+    Atomics.add(c, 10, 1);
+  }
+};`;
 
 /** A Linear layer's weight and bias, packed in the engine's memory. */
 export interface PackedGemm {
@@ -52,16 +82,44 @@ export class GemmEngine {
   /** 'relaxed-simd' (f32x4.relaxed_madd) or 'simd128'. */
   readonly isa: 'relaxed-simd' | 'simd128';
   private readonly gemm: GemmFn;
-  private top = ALIGN; // offset 0 stays unused
+  private top = FIRST_BLOCK; // below: unused, and the helpers' control block
   private readonly free: Block[] = [];
   private scratch: Block = { offset: 0, bytes: 0 };
+  /** Packed right-hand side of product(). */
+  private temp: Block = { offset: 0, bytes: 0 };
   private heldBytes = 0;
 
-  constructor(module: WebAssembly.Module, isa: 'relaxed-simd' | 'simd128') {
+  private readonly helpers: Worker[] = [];
+  private readonly ready: boolean[] = [];
+  private readonly control: Int32Array | null = null;
+
+  /**
+   * @param module the kernel, built for shared memory when `threads` > 1
+   * @param threads threads per product, the calling one included (helpers are Blob workers)
+   */
+  constructor(module: WebAssembly.Module, isa: 'relaxed-simd' | 'simd128', threads = 1) {
     this.isa = isa;
-    this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+    const shared = threads > 1;
+    this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.gemm = instance.exports.gemm as GemmFn;
+    if (!shared) return;
+    this.control = new Int32Array(this.memory.buffer, CONTROL, 16);
+    const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
+    for (let index = 1; index < threads; index++) {
+      const w = new Worker(url);
+      this.ready[index] = false;
+      w.onmessage = () => (this.ready[index] = true);
+      w.postMessage({ module, memory: this.memory, index });
+      this.helpers.push(w);
+    }
+  }
+
+  /** Threads a product can use now: this one and the helpers ready so far (in order). */
+  get threads(): number {
+    let t = 1;
+    while (this.ready[t]) t++;
+    return t;
   }
 
   /** Bytes of packed weights currently held. */
@@ -149,8 +207,44 @@ export class GemmEngine {
     this.heldBytes -= p.bytes;
   }
 
+  /**
+   * A one-off product of two activations, a [m, k] · B → [m, n], B given as [n, k] ('nk', i.e.
+   * a · Bᵀ) or [k, n] ('kn'), packed into scratch memory for this call (attention's q·kᵀ, p·v).
+   */
+  product(a: Float32Array, m: number, k: number, b: Float32Array, n: number, layout: 'nk' | 'kn') {
+    const kPad = k + (k & 1);
+    const panels = Math.ceil(n / 8);
+    const wBytes = panels * kPad * 32;
+    if (this.temp.bytes < wBytes + panels * 32) {
+      if (this.temp.bytes) this.release(this.temp);
+      this.temp = this.alloc(Math.max(wBytes + panels * 32, 2 * this.temp.bytes));
+    }
+    const w = this.temp.offset;
+    const f = this.f32();
+    const base = w / 4;
+    f.fill(0, base, base + (wBytes + panels * 32) / 4);
+    for (let j = 0; j < n; j++) {
+      const col = base + (j >> 3) * kPad * 8 + (j & 7);
+      if (layout === 'nk') for (let kk = 0; kk < k; kk++) f[col + kk * 8] = b[j * k + kk];
+      else for (let kk = 0; kk < k; kk++) f[col + kk * 8] = b[kk * n + j];
+    }
+    const view: PackedGemm = {
+      inFeatures: k,
+      outFeatures: n,
+      kPad,
+      panels,
+      weightOffset: w,
+      biasOffset: w + wBytes,
+      bytes: 0,
+      released: false,
+    };
+    return this.run(a, m, view);
+  }
+
   /** x [m, in] row-major → x · Wᵀ + bias, [m, out] row-major. */
   run(x: Float32Array, m: number, p: PackedGemm): Float32Array {
+    // Columns are split across threads by whole panels: the calling thread takes the first
+    // share, helper i the i-th.
     if (p.released) throw new Error('WASM GEMM: this layer was released');
     const { inFeatures: inF, outFeatures: out, kPad, panels } = p;
     const ldc = panels * 8;
@@ -171,7 +265,22 @@ export class GemmEngine {
         f[a / 4 + i * kPad + inF] = 0;
       }
     }
-    this.gemm(a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, 0, panels);
+    const threads = m * kPad * ldc >= MIN_PARALLEL_MACS ? Math.min(this.threads, panels) : 1;
+    if (threads > 1 && this.control) {
+      const ctl = this.control;
+      [a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, panels, threads].forEach((v, i) =>
+        Atomics.store(ctl, i + 1, v),
+      );
+      Atomics.store(ctl, 10, 0);
+      Atomics.add(ctl, 0, 1);
+      Atomics.notify(ctl, 0);
+      this.gemm(a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, 0, Math.floor(panels / threads));
+      while (Atomics.load(ctl, 10) < threads - 1) {
+        // the helpers' shares: a short spin (a page's main thread may not Atomics.wait)
+      }
+    } else {
+      this.gemm(a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, 0, panels);
+    }
     f = this.f32();
     if (ldc === out) return f.slice(c / 4, c / 4 + m * out);
     const y = new Float32Array(m * out);
@@ -196,17 +305,34 @@ export function gemmIsa(): 'relaxed-simd' | 'simd128' | null {
   return null;
 }
 
+/**
+ * Threads the engine will use: the LXMERT_WASM_THREADS flag when set (> 0), else
+ * navigator.hardwareConcurrency in a cross-origin-isolated page or worker (shared memory and
+ * Blob workers available), else 1 (Node, pages without isolation).
+ */
+function threadCount(): number {
+  const g = globalThis as {
+    crossOriginIsolated?: boolean;
+    Worker?: unknown;
+    navigator?: { hardwareConcurrency?: number };
+  };
+  const isolated = g.crossOriginIsolated === true && typeof g.Worker === 'function';
+  if (!isolated) return 1;
+  const forced = tf.env().getNumber(WASM_THREADS_FLAG);
+  return Math.max(1, Math.min(forced > 0 ? forced : (g.navigator?.hardwareConcurrency ?? 1), 64));
+}
+
 /** The process-wide engine (made at first call), or null where WASM SIMD is missing. */
 export function gemmEngine(): GemmEngine | null {
   if (engine !== undefined) return engine;
   const isa = gemmIsa();
-  engine = isa
-    ? new GemmEngine(
-        new WebAssembly.Module(
-          gemmModuleBytes({ relaxed: isa === 'relaxed-simd', shared: false, maxPages: MAX_PAGES }),
-        ),
-        isa,
-      )
-    : null;
+  if (!isa) return (engine = null);
+  const threads = threadCount();
+  const bytes = gemmModuleBytes({
+    relaxed: isa === 'relaxed-simd',
+    shared: threads > 1,
+    maxPages: MAX_PAGES,
+  });
+  engine = new GemmEngine(new WebAssembly.Module(bytes), isa, threads);
   return engine;
 }

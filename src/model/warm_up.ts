@@ -48,6 +48,7 @@ export async function warmUp(
   const inputs: LxmertInputs = tf.tidy(() => ({
     inputIds: tf.zeros([b, l], 'int32') as tf.Tensor2D,
     attentionMask: tf.ones([b, l], 'int32') as tf.Tensor2D,
+    tokenTypeIds: tf.zeros([b, l], 'int32') as tf.Tensor2D, // as VqaPipeline passes them
     visualFeats: tf.zeros([b, v, cfg.visualFeatDim]) as tf.Tensor3D,
     visualPos: tf.zeros([b, v, cfg.visualPosDim]) as tf.Tensor3D,
   }));

@@ -7,7 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { dense } from '../../kernels/ops.js';
+import { attention, dense, splitProjections } from '../../kernels/ops.js';
+import { attentionFallback } from '../../kernels/fallback/attention.js';
+import { MASK_MIN } from '../../src/model/index.js';
 import { denseFallback } from '../../kernels/fallback/dense.js';
 import type { Activation } from '../../kernels/types.js';
 import { gemmEngine, gemmIsa } from '../../kernels/wasm/gemm.js';
@@ -91,6 +93,35 @@ describe('WASM GEMM dense', () => {
     disposeLinearWeights(w); // twice is harmless
     expect(engine.bytesHeld).toBe(held);
   });
+
+  it.each([
+    { b: 1, lq: 20, lk: 20, heads: 4, masked: false, cross: false },
+    { b: 3, lq: 7, lk: 11, heads: 2, masked: true, cross: true },
+    { b: 2, lq: 36, lk: 20, heads: 12, masked: true, cross: true },
+  ])(
+    'attention $b×$lq→$lk, $heads heads, mask $masked: within 1e-5 of the tf-op twin',
+    ({ b, lq, lk, heads, masked, cross }) => {
+      const h = heads * 8;
+      const pq = tf.tensor3d(randomArray(b * lq * 3 * h, 11, 2), [b, lq, 3 * h]);
+      const pk = cross ? tf.tensor3d(randomArray(b * lk * 3 * h, 12, 2), [b, lk, 3 * h]) : pq;
+      const mask = masked
+        ? tf.tensor2d(
+            Array.from({ length: b * lk }, (_, i) => (i % lk >= lk - (i % 3) ? MASK_MIN : 0)),
+            [b, lk],
+          )
+        : null;
+      const [q] = splitProjections(pq, 3);
+      const [, k, v] = splitProjections(pk, 3);
+      const before = tf.memory().numTensors;
+      const got = attention(q, k, v, mask, heads).context;
+      expect(tf.memory().numTensors).toBe(before + 1);
+      const cols = (t: tf.Tensor3D, o: number) => tf.slice(t, [0, 0, o], [-1, -1, h]);
+      const want = attentionFallback(cols(pq, 0), cols(pk, h), cols(pk, 2 * h), mask, heads, false);
+      expect(got.shape).toEqual([b, lq, h]);
+      expect(maxAbs(got.dataSync(), want.context.dataSync())).toBeLessThan(1e-5);
+      tf.dispose([got, want.context, pq, pk, ...(mask ? [mask] : [])]);
+    },
+  );
 
   it('a wrong input width is an InputError naming x', () => {
     const w = makeLinearWeights(host(8, 16, 9), 'wasm-gemm');

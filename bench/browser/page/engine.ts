@@ -16,6 +16,8 @@ import {
   type LxmertInputs,
 } from '../../../src/model/index.js';
 import { warmUp } from '../../../src/model/warm_up.js';
+import { WASM_THREADS_FLAG } from '../../../kernels/flags.js';
+import { gemmEngine } from '../../../kernels/wasm/gemm.js';
 import { gpuMemory, trackDispatches } from '../../../kernels/runtime/dispatch_counter.js';
 
 export interface EngineRequest {
@@ -58,6 +60,8 @@ export interface EngineResult {
   parameterBytes: number | null;
   dispatches: number | null;
   dispatchesPerLayer: Record<string, number> | null;
+  /** lxmert-web wasm: the GEMM kernel's instruction set and threads ready at the end. */
+  gemm: { isa: string; threads: number } | null;
   /** First answer scores (for a sanity look: finite, not all equal). */
   scoreSample: number[];
 }
@@ -153,6 +157,7 @@ async function runLxmert(req: EngineRequest, t0: number): Promise<EngineResult> 
     // gets); more: the threaded SIMD build with that many threads.
     if (req.threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     else wasm.setThreadsCount(req.threads);
+    tf.env().set(WASM_THREADS_FLAG, req.threads); // our GEMM kernel's threads
   }
   const sel = await selectBackend(req.backend, { wasmPaths: '/tfjs-wasm/', log: () => {} });
   if (sel.backend !== req.backend) throw new Error(`wanted ${req.backend}, got ${sel.reason}`);
@@ -200,8 +205,11 @@ async function runLxmert(req: EngineRequest, t0: number): Promise<EngineResult> 
     parameterBytes: model.parameterBytes(),
     dispatches: req.backend === 'webgpu' ? dispatches : null,
     dispatchesPerLayer: null,
+    gemm: null,
     scoreSample: sample,
   };
+  const engine = req.backend === 'wasm' ? gemmEngine() : null;
+  if (engine) result.gemm = { isa: engine.isa, threads: engine.threads };
   tf.dispose(Object.values(x));
   model.dispose();
   if (req.layerDispatches && req.backend === 'webgpu') {
@@ -273,6 +281,7 @@ async function runOrt(req: EngineRequest, t0: number): Promise<EngineResult> {
     parameterBytes: null,
     dispatches: null,
     dispatchesPerLayer: null,
+    gemm: null,
     scoreSample: sample,
   };
 }
