@@ -10,14 +10,20 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { WASM_THREADS_FLAG } from '../flags.js';
+import { kernelLog } from '../runtime/log.js';
 import { gemmModuleBytes } from './gemm_kernel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
 const ALIGN = 64;
-/** Byte offset of the helpers' control block (16 int32) in the shared memory. */
+/**
+ * Byte offset of the helpers' control block in the shared memory: 128 int32, [0] job number,
+ * [1..9] the job, [10] helpers done, [16 + i] helper i ready (set by the helper itself, so the
+ * caller needs no event-loop turn to learn it).
+ */
 const CONTROL = 64;
-const FIRST_BLOCK = 256;
+const FIRST_BLOCK = 1024;
+const MAX_THREADS = 64;
 /** Below this many multiply-adds a product runs on the calling thread alone. */
 const MIN_PARALLEL_MACS = 1 << 18;
 
@@ -29,9 +35,9 @@ const MIN_PARALLEL_MACS = 1 << 18;
 const HELPER_SOURCE = `onmessage = (e) => {
   const { module, memory, index } = e.data;
   const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
-  const c = new Int32Array(memory.buffer, ${CONTROL}, 16);
+  const c = new Int32Array(memory.buffer, ${CONTROL}, 128);
   let seen = Atomics.load(c, 0);
-  postMessage('ready');
+  Atomics.store(c, 16 + index, 1);
   for (;;) {
     Atomics.wait(c, 0, seen);
     seen = Atomics.load(c, 0);
@@ -90,7 +96,6 @@ export class GemmEngine {
   private heldBytes = 0;
 
   private readonly helpers: Worker[] = [];
-  private readonly ready: boolean[] = [];
   private readonly control: Int32Array | null = null;
 
   /**
@@ -104,21 +109,39 @@ export class GemmEngine {
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.gemm = instance.exports.gemm as GemmFn;
     if (!shared) return;
-    this.control = new Int32Array(this.memory.buffer, CONTROL, 16);
+    this.control = new Int32Array(this.memory.buffer, CONTROL, 128);
     const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
     for (let index = 1; index < threads; index++) {
       const w = new Worker(url);
-      this.ready[index] = false;
-      w.onmessage = () => (this.ready[index] = true);
+      w.onerror = (e) => kernelLog(`WASM GEMM helper ${index} failed: ${e.message}`);
       w.postMessage({ module, memory: this.memory, index });
       this.helpers.push(w);
     }
   }
 
+  /**
+   * Resolves once every helper has started (or after `timeoutMs`) with the threads ready. Helper
+   * workers start only while the creating thread yields to its event loop: call this at load
+   * time (warmUp does), not in the middle of synchronous work.
+   */
+  async whenReady(timeoutMs = 5000): Promise<number> {
+    const t0 = performance.now();
+    while (this.threads <= this.helpers.length && performance.now() - t0 < timeoutMs) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.threads;
+  }
+
+  /** Helper threads started (threads() counts those ready). */
+  get helperCount(): number {
+    return this.helpers.length;
+  }
+
   /** Threads a product can use now: this one and the helpers ready so far (in order). */
   get threads(): number {
+    const ctl = this.control;
     let t = 1;
-    while (this.ready[t]) t++;
+    while (ctl && t < MAX_THREADS && Atomics.load(ctl, 16 + t) === 1) t++;
     return t;
   }
 
@@ -319,7 +342,8 @@ function threadCount(): number {
   const isolated = g.crossOriginIsolated === true && typeof g.Worker === 'function';
   if (!isolated) return 1;
   const forced = tf.env().getNumber(WASM_THREADS_FLAG);
-  return Math.max(1, Math.min(forced > 0 ? forced : (g.navigator?.hardwareConcurrency ?? 1), 64));
+  const n = forced > 0 ? forced : (g.navigator?.hardwareConcurrency ?? 1);
+  return Math.max(1, Math.min(n, MAX_THREADS));
 }
 
 /** The process-wide engine (made at first call), or null where WASM SIMD is missing. */

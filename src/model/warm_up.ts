@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { compileAhead, type CompileAheadReport } from '../../kernels/runtime/compile_ahead.js';
+import { gemmEngine } from '../../kernels/wasm/gemm.js';
 import type { LxmertConfig } from '../config.js';
 import { InputError } from '../errors.js';
 import type { ForwardOptions, LxmertInputs } from './inputs.js';
@@ -53,6 +54,8 @@ export async function warmUp(
     visualPos: tf.zeros([b, v, cfg.visualPosDim]) as tf.Tensor3D,
   }));
   try {
+    // The WASM GEMM kernel's helper threads start while we yield here.
+    if (tf.getBackend() === 'wasm') await gemmEngine()?.whenReady();
     return await compileAhead(() => model.answerScores(inputs, { validate: false }));
   } finally {
     tf.dispose(Object.values(inputs));

@@ -61,7 +61,7 @@ export interface EngineResult {
   dispatches: number | null;
   dispatchesPerLayer: Record<string, number> | null;
   /** lxmert-web wasm: the GEMM kernel's instruction set and threads ready at the end. */
-  gemm: { isa: string; threads: number } | null;
+  gemm: { isa: string; threads: number; helpers: number } | null;
   /** First answer scores (for a sanity look: finite, not all equal). */
   scoreSample: number[];
 }
@@ -159,12 +159,16 @@ async function runLxmert(req: EngineRequest, t0: number): Promise<EngineResult> 
     else wasm.setThreadsCount(req.threads);
     tf.env().set(WASM_THREADS_FLAG, req.threads); // our GEMM kernel's threads
   }
-  const sel = await selectBackend(req.backend, { wasmPaths: '/tfjs-wasm/', log: () => {} });
+  const sel = await selectBackend(req.backend, {
+    wasmPaths: '/tfjs-wasm/',
+    log: (m) => console.log(`lxmert-web: ${m}`),
+  });
   if (sel.backend !== req.backend) throw new Error(`wanted ${req.backend}, got ${sel.reason}`);
   tf.enableProdMode();
   const cfg = vqaConfig();
   const model = buildModel(cfg, randomWeightSource(0)) as LxmertForQuestionAnswering;
   const x = lxmertInputs(cfg, req.batch, req.tokens, req.boxes);
+  await new Promise((resolve) => setTimeout(resolve, 0)); // one event-loop turn, as a page has
   let warmUpMs = 0;
   if (req.warmUp) {
     const w = await warmUp(model, { batch: req.batch, tokens: req.tokens, boxes: req.boxes });
@@ -209,7 +213,7 @@ async function runLxmert(req: EngineRequest, t0: number): Promise<EngineResult> 
     scoreSample: sample,
   };
   const engine = req.backend === 'wasm' ? gemmEngine() : null;
-  if (engine) result.gemm = { isa: engine.isa, threads: engine.threads };
+  if (engine) result.gemm = { isa: engine.isa, threads: engine.threads, helpers: engine.helperCount };
   tf.dispose(Object.values(x));
   model.dispose();
   if (req.layerDispatches && req.backend === 'webgpu') {
