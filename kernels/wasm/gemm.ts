@@ -9,7 +9,7 @@
  * returns null) and dense stays on tf ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { WASM_THREADS_FLAG } from '../flags.js';
+import { registerKernelFlags, WASM_THREADS_FLAG } from '../flags.js';
 import { kernelLog } from '../runtime/log.js';
 import { gemmModuleBytes } from './gemm_kernel.js';
 
@@ -341,6 +341,7 @@ function threadCount(): number {
   };
   const isolated = g.crossOriginIsolated === true && typeof g.Worker === 'function';
   if (!isolated) return 1;
+  registerKernelFlags();
   const forced = tf.env().getNumber(WASM_THREADS_FLAG);
   const n = forced > 0 ? forced : (g.navigator?.hardwareConcurrency ?? 1);
   return Math.max(1, Math.min(n, MAX_THREADS));

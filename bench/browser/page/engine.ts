@@ -213,7 +213,8 @@ async function runLxmert(req: EngineRequest, t0: number): Promise<EngineResult> 
     scoreSample: sample,
   };
   const engine = req.backend === 'wasm' ? gemmEngine() : null;
-  if (engine) result.gemm = { isa: engine.isa, threads: engine.threads, helpers: engine.helperCount };
+  if (engine)
+    result.gemm = { isa: engine.isa, threads: engine.threads, helpers: engine.helperCount };
   tf.dispose(Object.values(x));
   model.dispose();
   if (req.layerDispatches && req.backend === 'webgpu') {

@@ -6,22 +6,22 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
-import { attention, dense, splitProjections } from '../../kernels/ops.js';
-import { attentionFallback } from '../../kernels/fallback/attention.js';
-import { MASK_MIN } from '../../src/model/index.js';
-import { denseFallback } from '../../kernels/fallback/dense.js';
-import type { Activation } from '../../kernels/types.js';
-import { gemmEngine, gemmIsa } from '../../kernels/wasm/gemm.js';
-import { gemmModuleBytes } from '../../kernels/wasm/gemm_kernel.js';
+import { InputError } from '../../../src/errors.js';
+import { attention, dense, splitProjections } from '../../../kernels/ops.js';
+import { attentionFallback } from '../../../kernels/fallback/attention.js';
+import { MASK_MIN } from '../../../src/model/index.js';
+import { denseFallback } from '../../../kernels/fallback/dense.js';
+import type { Activation } from '../../../kernels/types.js';
+import { gemmEngine, gemmIsa } from '../../../kernels/wasm/gemm.js';
+import { gemmModuleBytes } from '../../../kernels/wasm/gemm_kernel.js';
 import {
   disposeLinearWeights,
   linearWeightBytes,
   makeLinearWeights,
   type HostLinear,
-} from '../../kernels/weights.js';
-import { useBackend } from '../helpers/backends.js';
-import { maxAbs, randomArray, relL2 } from './webgpu_env.js';
+} from '../../../kernels/weights.js';
+import { useBackend } from '../../helpers/backends.js';
+import { maxAbs, randomArray, relL2 } from '../webgpu_env.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
