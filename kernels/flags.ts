@@ -11,7 +11,23 @@ export const MAX_BINDING_BYTES_FLAG = 'LXMERT_MAX_BINDING_BYTES';
 /** Dense program: 'auto' (default: skinny up to 64 rows, else tiled), 'tiled' or 'skinny'. */
 export const DENSE_VARIANT_FLAG = 'LXMERT_DENSE_VARIANT';
 
+/**
+ * On the wasm backend, build Linear weights for the WASM GEMM kernel (kernels/wasm/) when the
+ * runtime has WASM SIMD (default true); false: transposed float32 tensors on tfjs-backend-wasm's
+ * matMul (XNNPACK).
+ */
+export const WASM_GEMM_FLAG = 'LXMERT_WASM_GEMM';
+
+/**
+ * Threads of the WASM GEMM kernel, the calling one included; 0 (default) =
+ * navigator.hardwareConcurrency where the page is cross-origin isolated, else 1. Read once, when
+ * the first GEMM-packed weight is made.
+ */
+export const WASM_THREADS_FLAG = 'LXMERT_WASM_THREADS';
+
 const FLAGS: [string, () => boolean | number | string][] = [
+  [WASM_THREADS_FLAG, () => 0],
+  [WASM_GEMM_FLAG, () => true],
   [FUSED_KERNELS_FLAG, () => true],
   [MAX_BINDING_BYTES_FLAG, () => 0],
   [DENSE_VARIANT_FLAG, () => 'auto'],

@@ -19,9 +19,12 @@ import {
   type GatherRowsAttrs,
   type DenseAttrs,
 } from './names.js';
-import { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG } from './flags.js';
+import { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG, WASM_GEMM_FLAG } from './flags.js';
 import { registerLxmertKernels } from './register.js';
 import { kernelLog } from './runtime/log.js';
+import { gemmAttention } from './wasm/attention.js';
+import { gemmDense } from './wasm/dense.js';
+import { gemmEngine } from './wasm/gemm.js';
 import { dequantizedWeight, linearShape } from './weights.js';
 import type {
   Activation,
@@ -74,6 +77,11 @@ export function attention(
   returnProbs = false,
 ): AttentionResult {
   const [qp, kp, vp] = [asPacked(q), asPacked(k), asPacked(v)];
+  // wasm: the GEMM kernel's attention when no probabilities are asked for (the VQA path).
+  if (!returnProbs && fusedKernelsEnabled() && tf.getBackend() === 'wasm' && gemmEngine()) {
+    if (tf.env().getBool(WASM_GEMM_FLAG))
+      return { context: gemmAttention(qp, kp, vp, mask, numHeads) };
+  }
   if (useKernel(LXMERT_ATTENTION)) {
     const attrs: AttentionAttrs = {
       numHeads,
@@ -120,6 +128,8 @@ function bindingLimit(): number {
 export function dense(x: tf.Tensor, w: LinearWeights, act: Activation = 'linear'): tf.Tensor {
   // The transposed tf-op layout has no kernel: it is the wasm/cpu path itself.
   if (w.format === 'f32-in-out') return denseFallback(x, w, act);
+  // Packed for the WASM GEMM kernel: that kernel is the only copy of the weights.
+  if (w.format === 'wasm-gemm') return gemmDense(x, w, act);
   const format = w.format ?? 'f32';
   // On wasm/cpu the packed formats go through their cached float32 copy (fallback path).
   if (useKernel(LXMERT_DENSE) && (format === 'f32' || tf.getBackend() === 'webgpu')) {
@@ -140,7 +150,7 @@ export function dense(x: tf.Tensor, w: LinearWeights, act: Activation = 'linear'
  */
 function denseSplit(
   x: tf.Tensor,
-  w: LinearWeights,
+  w: Exclude<LinearWeights, { format: 'wasm-gemm' }>,
   act: Activation,
   stored: tf.Tensor2D,
   limit: number,
@@ -198,8 +208,8 @@ export function addLayerNorm(
  * GPU (elsewhere through their dequantized copy).
  */
 export function gatherRows(table: LinearWeights, ids: tf.Tensor1D): tf.Tensor2D {
-  if (table.format === 'f32-in-out') {
-    throw new InputError('table', 'an embedding table in [rows, H] layout', "'f32-in-out'");
+  if (table.format === 'f32-in-out' || table.format === 'wasm-gemm') {
+    throw new InputError('table', 'an embedding table in [rows, H] layout', `'${table.format}'`);
   }
   if (table.format !== 'f16' && table.format !== 'int8') {
     return tf.gather(table.weight, ids) as tf.Tensor2D;

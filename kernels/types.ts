@@ -1,5 +1,6 @@
 /** Types shared by the fused ops, their WebGPU kernels and their tf-op fallbacks. */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { PackedGemm } from './wasm/gemm.js';
 
 /** A float32 Linear layer in Hugging Face layout: y = x · weightᵀ + bias. */
 export interface DenseLinearWeights {
@@ -23,6 +24,15 @@ export interface KernelLinearWeights {
   kernel: tf.Tensor2D;
   /** [out]. */
   bias: tf.Tensor1D;
+}
+
+/**
+ * A float32 Linear layer packed for the WASM GEMM kernel (kernels/wasm/gemm.ts): weight and bias
+ * live once, in the kernel's own memory, not as tf tensors. The wasm backend's dense path.
+ */
+export interface GemmLinearWeights {
+  format: 'wasm-gemm';
+  packed: PackedGemm;
 }
 
 /**
@@ -54,7 +64,11 @@ export interface Int8LinearWeights {
 
 /** A Linear layer's parameters in any storage format (make them with makeLinearWeights). */
 export type LinearWeights =
-  DenseLinearWeights | KernelLinearWeights | F16LinearWeights | Int8LinearWeights;
+  | DenseLinearWeights
+  | KernelLinearWeights
+  | GemmLinearWeights
+  | F16LinearWeights
+  | Int8LinearWeights;
 
 /** Activations applied after a Linear layer (HF ACT2FN names we implement). */
 export type Activation =

@@ -13,6 +13,7 @@ import { quantizeInt8 } from '../src/codec/int8.js';
 import { InputError, formatShape } from '../src/errors.js';
 import type { WeightFormat } from './names.js';
 import type { LinearWeights } from './types.js';
+import { gemmEngine } from './wasm/gemm.js';
 
 /** Host data of one Linear layer, HF layout ([out, in] row-major). */
 export interface HostLinear {
@@ -24,18 +25,23 @@ export interface HostLinear {
   bias: Float32Array;
 }
 
-/** How a LinearWeights stores its weight: a kernel format, or the transposed tf-op layout. */
-export type StorageFormat = WeightFormat | 'f32-in-out';
+/**
+ * How a LinearWeights stores its weight: a WebGPU kernel format, the transposed tf-op layout, or
+ * packed for the WASM GEMM kernel.
+ */
+export type StorageFormat = WeightFormat | 'f32-in-out' | 'wasm-gemm';
 
 /** [out, in] of a LinearWeights. */
 export function linearShape(w: LinearWeights): [number, number] {
   if (w.format === 'f16' || w.format === 'int8') return [w.packed.shape[0], w.inFeatures];
   if (w.format === 'f32-in-out') return [w.kernel.shape[1], w.kernel.shape[0]];
+  if (w.format === 'wasm-gemm') return [w.packed.outFeatures, w.packed.inFeatures];
   return [w.weight.shape[0], w.weight.shape[1]];
 }
 
-/** Every tensor a LinearWeights holds. */
+/** Every tensor a LinearWeights holds (none for 'wasm-gemm': its memory is the kernel's). */
 export function linearTensors(w: LinearWeights): tf.Tensor[] {
+  if (w.format === 'wasm-gemm') return [];
   if (w.format === 'f16') return [w.packed, w.bias];
   if (w.format === 'int8') return [w.packed, w.scales, w.bias];
   if (w.format === 'f32-in-out') return [w.kernel, w.bias];
@@ -44,6 +50,7 @@ export function linearTensors(w: LinearWeights): tf.Tensor[] {
 
 /** Bytes the weight and bias occupy on the device (4 bytes per stored int32/float32 element). */
 export function linearWeightBytes(w: LinearWeights): number {
+  if (w.format === 'wasm-gemm') return w.packed.bytes;
   return linearTensors(w).reduce((s, t) => s + t.size * 4, 0);
 }
 
@@ -65,6 +72,14 @@ export function makeLinearWeights(host: HostLinear, format: StorageFormat = 'f32
       `${out * inF} values for ${formatShape([out, inF])}`,
       `${count}`,
     );
+  }
+  if (format === 'wasm-gemm') {
+    const engine = gemmEngine();
+    if (engine) {
+      const packed = engine.pack(hostFloat32(w), host.bias, out, inF);
+      return { format, packed };
+    }
+    format = 'f32-in-out'; // no WASM SIMD here: the tf-op layout
   }
   const bias = tf.tensor1d(host.bias, 'float32'); // after the checks: nothing leaks on error
   if (format === 'f32') {
@@ -123,8 +138,8 @@ const dequantized = new WeakMap<LinearWeights, tf.Tensor2D>();
  * Used by the tf-op path (WASM/CPU, and WebGPU with fused kernels off).
  */
 export function dequantizedWeight(w: LinearWeights): tf.Tensor2D {
-  if (w.format === 'f32-in-out') {
-    throw new InputError('weights', "a [out, in] layout ('f32', 'f16' or 'int8')", "'f32-in-out'");
+  if (w.format === 'f32-in-out' || w.format === 'wasm-gemm') {
+    throw new InputError('weights', "a [out, in] layout ('f32', 'f16' or 'int8')", `'${w.format}'`);
   }
   if (w.format !== 'f16' && w.format !== 'int8') return w.weight;
   let t = dequantized.get(w);
@@ -146,6 +161,10 @@ export function releaseDequantized(w: LinearWeights): void {
 
 /** Dispose a LinearWeights' tensors and its dequantized copy, if any. */
 export function disposeLinearWeights(w: LinearWeights): void {
+  if (w.format === 'wasm-gemm') {
+    gemmEngine()?.unpack(w.packed);
+    return;
+  }
   dequantized.get(w)?.dispose();
   dequantized.delete(w);
   tf.dispose(linearTensors(w));

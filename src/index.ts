@@ -14,6 +14,8 @@ export {
 } from './config.js';
 export type { LxmertConfig, HiddenAct } from './config.js';
 export * from './model/index.js';
+export { warmUp } from './model/warm_up.js';
+export type { WarmUpModel, WarmUpOptions, CompileAheadReport } from './model/warm_up.js';
 export {
   selectBackend,
   withDeviceRecovery,

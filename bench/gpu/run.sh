@@ -30,11 +30,15 @@ fi
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
   echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-} VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-}"
 } > "$OUTDIR/machine.txt"
-# shellcheck disable=SC2086
-timeout "${BENCH_TIMEOUT:-420}" "$W/node" "$W/bench.mjs" --json ${BENCH_ARGS:-} \
-  > "$OUTDIR/webgpu.json" 2> "$OUTDIR/webgpu.err"
-echo "webgpu bench: exit $?"
-# shellcheck disable=SC2086
-timeout "${HF_TIMEOUT:-300}" python3 bench/gpu/hf_lxmert.py ${HF_ARGS:-} > "$OUTDIR/hf.json" 2> "$OUTDIR/hf.err"
-echo "hf bench: exit $?"
+# Batch 1 and 8 (BATCHES overrides), each: the WebGPU bench, then HF's PyTorch eager on the GPU.
+for b in ${BATCHES:-1 8}; do
+  # shellcheck disable=SC2086
+  timeout "${BENCH_TIMEOUT:-200}" "$W/node" "$W/bench.mjs" --json --batch "$b" ${BENCH_ARGS:-} \
+    > "$OUTDIR/webgpu.b$b.json" 2> "$OUTDIR/webgpu.b$b.err"
+  echo "webgpu bench, batch $b: exit $?"
+  # shellcheck disable=SC2086
+  timeout "${HF_TIMEOUT:-100}" python3 bench/gpu/hf_lxmert.py --batch "$b" ${HF_ARGS:-} \
+    > "$OUTDIR/hf.b$b.json" 2> "$OUTDIR/hf.b$b.err"
+  echo "hf bench, batch $b: exit $?"
+done
 python3 bench/gpu/summary.py "$OUTDIR"

@@ -1,5 +1,6 @@
 /** Linear layer + activation as plain tf ops (fallback and oracle of the fused dense kernel). */
 import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '../../src/errors.js';
 import type { Activation, LinearWeights } from '../types.js';
 import { dequantizedWeight } from '../weights.js';
 
@@ -52,6 +53,9 @@ export function denseFallback(
       // Bias fused into the matMul: correct on every backend without transposeB.
       const y = tf.fused.matMul({ a: x2, b: w.kernel, bias: w.bias }); // [M, out]
       return tf.reshape(activate(y, act), [...x.shape.slice(0, -1), out]);
+    }
+    if (w.format === 'wasm-gemm') {
+      throw new InputError('weights', 'weights held as tf tensors', "'wasm-gemm' (kernel memory)");
     }
     const weight = dequantizedWeight(w); // [out, in] float32
     const [out, inDim] = weight.shape;

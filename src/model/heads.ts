@@ -94,8 +94,10 @@ export class LxmertLMPredictionHead extends LxmertModule {
     const d = wordEmbeddings;
     // The tf-op path (wasm/cpu) multiplies by a transposed copy ([H, vocab]): matMul with
     // transposeB is ~15× slower there. The packed/WebGPU paths read the shared table itself.
+    if (d.format === 'wasm-gemm') throw new Error('embedding tables are never GEMM-packed');
+    const tfOps = source.linearFormat === 'f32-in-out' || source.linearFormat === 'wasm-gemm';
     this.decoder =
-      source.linearFormat === 'f32-in-out' && d.format === undefined
+      tfOps && d.format === undefined
         ? { format: 'f32-in-out', kernel: this.own(tf.transpose(d.weight)), bias }
         : { ...d, bias };
   }

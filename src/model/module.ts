@@ -21,6 +21,7 @@ import type { LinearWeights } from '../../kernels/types.js';
 import {
   disposeLinearWeights,
   linearTensors,
+  linearWeightBytes,
   makeLinearWeights,
   type HostLinear,
   type StorageFormat,
@@ -203,7 +204,10 @@ export abstract class LxmertModule extends tfl.layers.Layer {
 
   /** Bytes of every parameter on the device (4 per stored float32/int32 element). */
   parameterBytes(): number {
-    return this.deviceTensors().reduce((s, t) => s + t.size * 4, 0);
+    let bytes = this.owned.reduce((s, t) => s + t.size * 4, 0);
+    for (const l of this.linears) bytes += linearWeightBytes(l); // GEMM-packed ones included
+    for (const c of this.children) bytes += c.parameterBytes();
+    return bytes;
   }
 
   /** Release every parameter of this module and its children (GPU buffers included). */

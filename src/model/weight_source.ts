@@ -4,15 +4,30 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { StorageFormat } from '../../kernels/weights.js';
+import { registerKernelFlags, WASM_GEMM_FLAG } from '../../kernels/flags.js';
+import { fusedKernelsEnabled } from '../../kernels/ops.js';
+import { gemmEngine } from '../../kernels/wasm/gemm.js';
 import { hostValues } from '../codec/host_values.js';
 import type { RawTensor } from '../codec/raw_tensor.js';
 import { WeightsError, formatShape } from '../errors.js';
 import type { WeightSource } from './module.js';
 import { getWeight, TIED_WEIGHTS } from './weight_names.js';
 
-/** Linear-weight storage for the active backend: `preferred` on webgpu, transposed float32 elsewhere. */
+/**
+ * Linear-weight storage for the active backend: `preferred` on webgpu; on wasm (fused kernels
+ * on, WASM SIMD present, LXMERT_WASM_GEMM) packed for the WASM GEMM kernel; else transposed
+ * float32 tensors.
+ */
 export function defaultLinearFormat(preferred: 'f32' | 'f16' | 'int8' = 'f32'): StorageFormat {
-  return tf.getBackend() === 'webgpu' ? preferred : 'f32-in-out';
+  const backend = tf.getBackend();
+  if (backend === 'webgpu') return preferred;
+  registerKernelFlags();
+  const gemm =
+    backend === 'wasm' &&
+    fusedKernelsEnabled() &&
+    tf.env().getBool(WASM_GEMM_FLAG) &&
+    gemmEngine() !== null;
+  return gemm ? 'wasm-gemm' : 'f32-in-out';
 }
 
 /**
