@@ -25,12 +25,15 @@ import { denseWebGPUConfig } from './Dense.js';
 import { fallbackKernelConfigs } from './fallback/kernels.js';
 import { registerKernelFlags } from './flags.js';
 import { gatherRowsWebGPUConfig } from './GatherRows.js';
+import { roiPoolFallbackConfig } from './fallback/roi_pool.js';
+import { roiPoolWebGPUConfig } from './RoiPool.js';
 
 const WEBGPU_KERNELS = [
   attentionWebGPUConfig,
   denseWebGPUConfig,
   addLayerNormWebGPUConfig,
   gatherRowsWebGPUConfig,
+  roiPoolWebGPUConfig,
 ];
 
 let registered = false;
@@ -43,6 +46,8 @@ export function registerLxmertKernels(): void {
     ...WEBGPU_KERNELS,
     ...fallbackKernelConfigs('wasm'),
     ...fallbackKernelConfigs('cpu'),
+    roiPoolFallbackConfig('wasm'),
+    roiPoolFallbackConfig('cpu'),
   ];
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, config.backendName) == null) tf.registerKernel(config);
