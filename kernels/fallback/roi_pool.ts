@@ -1,8 +1,12 @@
 /**
- * RoIPool as tf ops (the wasm/cpu kernel and the oracle of roi_pool.wgsl). The bin edges are
- * computed on the host from the box values, exactly as torchvision does in float32; the max over
- * each bin is a gather of the bin's cells (padded to a common count by repeating a cell of the
- * bin, which leaves the max unchanged) followed by tf.max. Empty bins read an appended zero row.
+ * RoIPool off the GPU. The bin edges are computed on the host from the box values, exactly as
+ * torchvision does in float32 (roiPoolBins). Two implementations share them:
+ * - roiPoolFallback, tf ops: the max over each bin is a gather of the bin's cells (padded to a
+ *   common count by repeating a cell of the bin, which leaves the max unchanged) and tf.max;
+ *   empty bins read an appended zero row. The oracle of roi_pool.wgsl and of the loop below.
+ * - roiPoolHost, a loop over the map's values: the kernel registered for wasm and cpu, where the
+ *   map already lives in host memory (the gather's [R·P·Q·cells, C] temporary made it ~10 s for
+ *   300 regions on wasm; the loop takes milliseconds).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
@@ -145,8 +149,44 @@ export function roiPoolFallback(
   });
 }
 
-function asTensor<T extends tf.Tensor>(t: TensorInfo): T {
-  return (t instanceof tf.Tensor ? t : tf.engine().makeTensorFromTensorInfo(t)) as T;
+/** The same pooling as a loop over host values: x [H · W · C] (NHWC) → [R · P · Q · C]. */
+export function roiPoolHost(
+  x: Float32Array,
+  shape: readonly number[],
+  boxes: ArrayLike<number>,
+  a: RoiPoolAttrs,
+): Float32Array {
+  const [, height, width, channels] = shape;
+  const n = boxes.length / 4;
+  const P = a.pooledHeight;
+  const Q = a.pooledWidth;
+  const bins = roiPoolBins(boxes, height, width, a);
+  const out = new Float32Array(n * P * Q * channels);
+  const best = new Float32Array(channels);
+  for (let r = 0; r < n; r++) {
+    for (let p = 0; p < P; p++) {
+      const hs = bins.hs[r * P + p];
+      const he = bins.he[r * P + p];
+      for (let q = 0; q < Q; q++) {
+        const ws = bins.ws[r * Q + q];
+        const we = bins.we[r * Q + q];
+        const base = ((r * P + p) * Q + q) * channels;
+        if (he <= hs || we <= ws) continue; // empty bin: 0
+        best.fill(-Infinity);
+        for (let h = hs; h < he; h++) {
+          for (let w = ws; w < we; w++) {
+            const cell = (h * width + w) * channels;
+            for (let c = 0; c < channels; c++) {
+              const v = x[cell + c];
+              if (v > best[c]) best[c] = v;
+            }
+          }
+        }
+        out.set(best, base);
+      }
+    }
+  }
+  return out;
 }
 
 const roiPoolTf: KernelFunc = ({ inputs, attrs, backend }) => {
@@ -154,9 +194,12 @@ const roiPoolTf: KernelFunc = ({ inputs, attrs, backend }) => {
   if (!x || !boxes) throw new Error(`${LXMERT_ROI_POOL}: x and boxes are required`);
   const a = attrs as unknown as RoiPoolAttrs;
   checkRoiPool(x, boxes, a);
-  // wasm/cpu keep tensors on the host: reading the boxes is a copy, not a GPU round trip.
-  const values = (backend as tf.KernelBackend).readSync(boxes.dataId) as Float32Array;
-  return roiPoolFallback(asTensor<tf.Tensor4D>(x), values, a);
+  // wasm/cpu keep tensors in host memory: these reads are copies, not GPU round trips.
+  const kb = backend as tf.KernelBackend;
+  const values = kb.readSync(x.dataId) as Float32Array;
+  const box = kb.readSync(boxes.dataId) as Float32Array;
+  const out = roiPoolHost(values, x.shape, box, a);
+  return tf.tensor4d(out, [box.length / 4, a.pooledHeight, a.pooledWidth, x.shape[3]]);
 };
 
 /** The twin's config for one backend name ('wasm', 'cpu'). */
