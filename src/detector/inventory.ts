@@ -181,12 +181,15 @@ export function randomFrcnnWeights(config: FrcnnConfig, seed = 0): Map<string, R
     else if (name.endsWith('.norm.bias')) fill = uniform(0.1);
     else if (name.endsWith('.norm.weight')) {
       // The residual branch's last BN starts small (as zero-init-residual recipes do).
-      const gain = /\.conv3\.norm/.test(name) ? 0.2 : 1;
+      const gain = /\.conv3\.norm/.test(name) ? 0.1 : 1;
       fill = () => gain * (0.8 + 0.4 * rand());
     } else if (name.endsWith('.bias')) fill = uniform(0.1);
     else if (name.includes('cls_embedding')) fill = uniform(1);
     else if (shape.length === 2) fill = uniform(Math.sqrt(3 / shape[1]));
-    else fill = uniform(he);
+    else if (name === 'backbone.stem.conv1.weight') {
+      // The input is pixel values minus the mean (±100): scale the stem down to O(1) outputs.
+      fill = uniform(he / 64);
+    } else fill = uniform(he);
     out.set(name, f32Tensor(shape, fill));
   }
   return out;
