@@ -55,7 +55,20 @@ function rows(v: Float32Array, n: number, width: number): Float32Array {
   return v.subarray(0, n * width);
 }
 
-export function stageSuite(backend: string, ready: () => boolean): void {
+export interface StageSuiteOptions {
+  images?: readonly ImageName[];
+  /** Also run the host-only stages (anchors, decode, top-k, NMS): backend-independent. */
+  hostStages?: boolean;
+  /** Proposals in the chunked RoIPool + res5 test, and the chunk size. */
+  chunked?: { rows: number; chunk: number };
+}
+
+export function stageSuite(
+  backend: string,
+  ready: () => boolean,
+  options: StageSuiteOptions = {},
+): void {
+  const { images = IMAGES, hostStages = true, chunked = { rows: 40, chunk: 16 } } = options;
   let rpnParams: RpnHeadParams;
   let roiParams: RoiHeadsParams;
   beforeAll(() => {
@@ -70,7 +83,7 @@ export function stageSuite(backend: string, ready: () => boolean): void {
     disposeRoiHeads(roiParams);
   });
 
-  describe.each(IMAGES)(`frcnn-narrow stages on ${backend}: %s`, (image) => {
+  describe.each(images)(`frcnn-narrow stages on ${backend}: %s`, (image) => {
     it('golden res4 → rpn_objectness_logits, rpn_anchor_deltas (rel_l2 1e-5)', async ({ skip }) => {
       if (!ready()) skip();
       const before = tf.memory().numTensors;
@@ -86,39 +99,44 @@ export function stageSuite(backend: string, ready: () => boolean): void {
       expect(tf.memory().numTensors).toBe(before);
     });
 
-    it('config → anchors (exact); golden deltas + anchors → rpn_decoded (1e-3 px)', ({ skip }) => {
-      if (!ready()) skip();
-      const { config } = frcnnFixture();
-      const [, , hf, wf] = goldenRaw(image, 'res4').shape;
-      const anchors = rpnAnchors(config, hf, wf);
-      expect(anchors).toEqual(goldenF32(image, 'anchors'));
-      const deltas = goldenNhwc(image, 'rpn_anchor_deltas').values;
-      const decoded = applyDeltas(deltas, anchors, config.rpn.bboxRegWeights, anchors.length / 4);
-      expect(maxAbs(decoded, goldenF32(image, 'rpn_decoded'))).toBeLessThanOrEqual(1e-3);
-    });
+    // Host-only stages: the same code on every backend, so run once (cpu/wasm suite).
+    if (hostStages) {
+      it('config → anchors (exact); golden deltas + anchors → rpn_decoded (1e-3 px)', ({
+        skip,
+      }) => {
+        if (!ready()) skip();
+        const { config } = frcnnFixture();
+        const [, , hf, wf] = goldenRaw(image, 'res4').shape;
+        const anchors = rpnAnchors(config, hf, wf);
+        expect(anchors).toEqual(goldenF32(image, 'anchors'));
+        const deltas = goldenNhwc(image, 'rpn_anchor_deltas').values;
+        const decoded = applyDeltas(deltas, anchors, config.rpn.bboxRegWeights, anchors.length / 4);
+        expect(maxAbs(decoded, goldenF32(image, 'rpn_decoded'))).toBeLessThanOrEqual(1e-3);
+      });
 
-    it('golden logits → rpn_topk_idx; golden decoded → rpn_nms_keep, proposals (exact)', ({
-      skip,
-    }) => {
-      if (!ready()) skip();
-      const { config } = frcnnFixture();
-      const logits = goldenNhwc(image, 'rpn_objectness_logits').values;
-      const decoded = goldenF32(image, 'rpn_decoded');
-      const ref = goldenInt(image, 'rpn_topk_idx');
-      const idx = topkIndices(logits, config.rpn.preNmsTopkTest);
-      // Exact up to exactly tied logits: the same logit sequence and the same index set.
-      expect(Array.from(idx, (i) => logits[i])).toEqual(Array.from(ref, (i) => logits[i]));
-      expect([...idx].sort((a, b) => a - b)).toEqual([...ref].sort((a, b) => a - b));
-      // Every kept position of the full NMS (torchvision runs it to the end).
-      const boxes = new Float32Array(idx.length * 4);
-      idx.forEach((j, i) => boxes.set(decoded.subarray(j * 4, j * 4 + 4), i * 4));
-      clipBoxes(boxes, ...sizes(image));
-      const keep = nms(boxes, idx.length, config.rpn.nmsThresh);
-      expect(keep).toEqual([...goldenInt(image, 'rpn_nms_keep')]);
-      const sel = selectProposals(logits, decoded, sizes(image), config);
-      expect(sel.proposals).toEqual(goldenF32(image, 'proposals'));
-      expect(sel.proposalLogits).toEqual(goldenF32(image, 'proposal_logits'));
-    });
+      it('golden logits → rpn_topk_idx; golden decoded → rpn_nms_keep, proposals (exact)', ({
+        skip,
+      }) => {
+        if (!ready()) skip();
+        const { config } = frcnnFixture();
+        const logits = goldenNhwc(image, 'rpn_objectness_logits').values;
+        const decoded = goldenF32(image, 'rpn_decoded');
+        const ref = goldenInt(image, 'rpn_topk_idx');
+        const idx = topkIndices(logits, config.rpn.preNmsTopkTest);
+        // Exact up to exactly tied logits: the same logit sequence and the same index set.
+        expect(Array.from(idx, (i) => logits[i])).toEqual(Array.from(ref, (i) => logits[i]));
+        expect([...idx].sort((a, b) => a - b)).toEqual([...ref].sort((a, b) => a - b));
+        // Every kept position of the full NMS (torchvision runs it to the end).
+        const boxes = new Float32Array(idx.length * 4);
+        idx.forEach((j, i) => boxes.set(decoded.subarray(j * 4, j * 4 + 4), i * 4));
+        clipBoxes(boxes, ...sizes(image));
+        const keep = nms(boxes, idx.length, config.rpn.nmsThresh);
+        expect(keep).toEqual([...goldenInt(image, 'rpn_nms_keep')]);
+        const sel = selectProposals(logits, decoded, sizes(image), config);
+        expect(sel.proposals).toEqual(goldenF32(image, 'proposals'));
+        expect(sel.proposalLogits).toEqual(goldenF32(image, 'proposal_logits'));
+      });
+    }
 
     it('golden res4 + proposals[:16] → roi_pooled (exact)', async ({ skip }) => {
       if (!ready()) skip();
@@ -152,10 +170,10 @@ export function stageSuite(backend: string, ready: () => boolean): void {
       if (!ready()) skip();
       const { config } = frcnnFixture();
       const res4 = tensor4(goldenNhwc(image, 'res4'));
-      const proposals = rows(goldenF32(image, 'proposals'), 40, 4);
-      // 40 regions 16 at a time: chunk boundaries must not change a row.
-      const features = boxFeatures(res4, proposals, roiParams, config, 16);
-      const ref = rows(goldenF32(image, 'box_features'), 40, features.shape[1]);
+      const proposals = rows(goldenF32(image, 'proposals'), chunked.rows, 4);
+      // A few regions at a time: chunk boundaries must not change a row.
+      const features = boxFeatures(res4, proposals, roiParams, config, chunked.chunk);
+      const ref = rows(goldenF32(image, 'box_features'), chunked.rows, features.shape[1]);
       // Chained through RoIPool and res5 from golden res4: float noise of res5 only.
       expect(relL2(await features.data(), ref)).toBeLessThanOrEqual(1e-5);
       tf.dispose([res4, features]);
