@@ -29,7 +29,10 @@ export interface FrcnnDetectOptions {
   signal?: AbortSignal;
   /** Detections returned (and padded to); default the config's max_detections (36). */
   maxDetections?: number;
-  /** Called after each stage with its wall time in ms (webgpu stages end at a read-back). */
+  /**
+   * Called after each stage with its wall time in ms (each stage ends at a read-back; with this
+   * option the backbone ends at a 4-byte one, so that its time is its own).
+   */
   onStage?: (stage: FrcnnStage, ms: number) => void;
 }
 
@@ -151,6 +154,13 @@ export class GeneralizedRCNN {
       pre.input.dispose();
     }
     try {
+      if (onStage) {
+        // Timing only: wait for the backbone with a 4-byte read-back (webgpu runs async).
+        const corner = tf.slice(res4, [0, 0, 0, 0], [1, 1, 1, 1]);
+        await corner.data();
+        corner.dispose();
+        lap('backbone');
+      }
       const proposals = await rpn(res4, this.rpnParams, pre.imageSize, config);
       lap('rpn');
       throwIfAborted(signal);
