@@ -25,7 +25,6 @@ import { denseWebGPUConfig } from './Dense.js';
 import { fallbackKernelConfigs } from './fallback/kernels.js';
 import { registerKernelFlags } from './flags.js';
 import { gatherRowsWebGPUConfig } from './GatherRows.js';
-import { roiPoolFallbackConfig } from './fallback/roi_pool.js';
 import { roiPoolWebGPUConfig } from './RoiPool.js';
 
 const WEBGPU_KERNELS = [
@@ -46,8 +45,6 @@ export function registerLxmertKernels(): void {
     ...WEBGPU_KERNELS,
     ...fallbackKernelConfigs('wasm'),
     ...fallbackKernelConfigs('cpu'),
-    roiPoolFallbackConfig('wasm'),
-    roiPoolFallbackConfig('cpu'),
   ];
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, config.backendName) == null) tf.registerKernel(config);

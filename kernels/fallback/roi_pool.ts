@@ -9,8 +9,9 @@
  *   300 regions on wasm; the loop takes milliseconds).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { LXMERT_ROI_POOL, checkRoiPool, type RoiPoolAttrs } from '../RoiPool.js';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { checkRoiPool, requireInputs } from '../guards.js';
+import { LXMERT_ROI_POOL, type RoiPoolAttrs } from '../names.js';
 
 /** C's round(): half away from zero. */
 function roundHalfAway(v: number): number {
@@ -189,9 +190,12 @@ export function roiPoolHost(
   return out;
 }
 
-const roiPoolTf: KernelFunc = ({ inputs, attrs, backend }) => {
-  const { x, boxes } = inputs as Record<string, TensorInfo | undefined>;
-  if (!x || !boxes) throw new Error(`${LXMERT_ROI_POOL}: x and boxes are required`);
+/** The wasm/cpu kernel (registered by fallbackKernelConfigs). */
+export const roiPoolTf: KernelFunc = ({ inputs, attrs, backend }) => {
+  const { x, boxes } = requireInputs(LXMERT_ROI_POOL, inputs as Record<string, TensorInfo>, [
+    'x',
+    'boxes',
+  ]);
   const a = attrs as unknown as RoiPoolAttrs;
   checkRoiPool(x, boxes, a);
   // wasm/cpu keep tensors in host memory: these reads are copies, not GPU round trips.
@@ -201,8 +205,3 @@ const roiPoolTf: KernelFunc = ({ inputs, attrs, backend }) => {
   const out = roiPoolHost(values, x.shape, box, a);
   return tf.tensor4d(out, [box.length / 4, a.pooledHeight, a.pooledWidth, x.shape[3]]);
 };
-
-/** The twin's config for one backend name ('wasm', 'cpu'). */
-export function roiPoolFallbackConfig(backendName: string): KernelConfig {
-  return { kernelName: LXMERT_ROI_POOL, backendName, kernelFunc: roiPoolTf };
-}

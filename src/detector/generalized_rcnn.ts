@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, WeightsError } from '../errors.js';
-import type { RawTensor } from '../weights/raw_tensor.js';
+import type { RawTensor } from '../codec/raw_tensor.js';
 import { backbone, disposeResNet, loadResNet, type ResNetParams } from './backbone.js';
 import { frcnnWidths, type FrcnnConfig } from './config.js';
 import { CELL_ANCHORS, checkFrcnnWeights } from './inventory.js';

@@ -4,7 +4,7 @@
  * against the inventory.
  */
 import { WeightsError, formatShape } from '../errors.js';
-import type { RawTensor } from '../weights/raw_tensor.js';
+import type { RawTensor } from '../codec/raw_tensor.js';
 import { frcnnWidths, type FrcnnConfig } from './config.js';
 
 /** The BatchNorm statistics of every `…norm` (HF's FrozenBatchNorm2d / eval BatchNorm2d). */

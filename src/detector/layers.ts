@@ -8,7 +8,7 @@
  * the forward runs one fused conv+bias(+ReLU) per layer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { toFloat32, type RawTensor } from '../weights/raw_tensor.js';
+import { toFloat32, type RawTensor } from '../codec/raw_tensor.js';
 
 /** torch.nn.BatchNorm2d's default eps, which detectron2's BN keeps. */
 export const BN_EPS = 1e-5;

@@ -7,14 +7,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MAX_BINDING_BYTES_FLAG } from '../../kernels/flags.js';
+import { roiPool } from '../../kernels/ops.js';
 import { registerLxmertKernels } from '../../kernels/register.js';
-import { roiPool } from '../../kernels/RoiPool.js';
 import { disposeBlocks, loadStage, runBlocks, type BottleneckBlockParams } from './backbone.js';
 import { frcnnWidths, type FrcnnConfig } from './config.js';
 import { floats, linear, loadLinear, type LinearParams, type Weights } from './layers.js';
 import { FEATURE_STRIDE } from './rpn.js';
-
-registerLxmertKernels();
 
 export interface BoxPredictorParams {
   clsScore: LinearParams;
@@ -73,6 +71,7 @@ export function regionChunkRows(config: FrcnnConfig): number {
   const w = frcnnWidths(config);
   const cells = config.roiBoxHead.poolerResolution ** 2;
   const perRow = cells * Math.max(w.c5, 9 * w.bottleneck[3], w.c4) * 4;
+  registerLxmertKernels(); // registers the flag read below
   let limit = HOST_CHUNK_BYTES;
   const forced = tf.env().getNumber(MAX_BINDING_BYTES_FLAG);
   if (forced > 0) limit = forced;

@@ -21,7 +21,7 @@ import {
   parseFrcnnConfig,
   randomFrcnnWeights,
 } from '../../src/detector/index.js';
-import type { RawTensor } from '../../src/weights/raw_tensor.js';
+import type { RawTensor } from '../../src/codec/raw_tensor.js';
 import { useBackend } from '../helpers/backends.js';
 import { FIXTURES } from '../helpers/golden.js';
 import { FRCNN_DIR, fixtureImage, frcnnFixture } from './fixture.js';

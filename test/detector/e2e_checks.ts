@@ -5,7 +5,7 @@
  * Returns the failures (empty when everything holds).
  */
 import type { FrcnnDetections } from '../../src/detector/index.js';
-import { toFloat32, toInt32, type RawTensor } from '../../src/weights/raw_tensor.js';
+import { toFloat32, toInt32, type RawTensor } from '../../src/codec/raw_tensor.js';
 
 export interface EndToEndTolerance {
   proposal_match_iou: number;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { parseFrcnnConfig, type FrcnnConfig, type RgbaImage } from '../../src/detector/index.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
-import { toFloat32, toInt32, type RawTensor } from '../../src/weights/raw_tensor.js';
+import { toFloat32, toInt32, type RawTensor } from '../../src/codec/raw_tensor.js';
 import { FIXTURES } from '../helpers/golden.js';
 
 export const FRCNN_DIR = join(FIXTURES, 'frcnn-narrow');

@@ -8,9 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GeneralizedRCNN } from '../../src/detector/index.js';
-import type { RawTensor } from '../../src/weights/raw_tensor.js';
-import { encodeFloat16 } from '../../src/weights/quantize.js';
-import { toFloat32 } from '../../src/weights/raw_tensor.js';
+import type { RawTensor } from '../../src/codec/raw_tensor.js';
+import { encodeFloat16 } from '../../src/codec/float16.js';
+import { toFloat32 } from '../../src/codec/raw_tensor.js';
 import { useBackend } from '../helpers/backends.js';
 import { matchBoxes } from './e2e_checks.js';
 import { IMAGES, fixtureImage, frcnnFixture, goldenF32, goldenInt } from './fixture.js';

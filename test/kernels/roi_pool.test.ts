@@ -8,13 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseWebGPU } from '../../src/backend.js';
 import { roiPoolBins, roiPoolFallback } from '../../kernels/fallback/roi_pool.js';
-import { registerLxmertKernels } from '../../kernels/register.js';
-import { roiPool, type RoiPoolAttrs } from '../../kernels/RoiPool.js';
+import type { RoiPoolAttrs } from '../../kernels/names.js';
+import { roiPool } from '../../kernels/ops.js';
 import { trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
 import { useBackend } from '../helpers/backends.js';
 import { onCpu, randomArray, useWebGPU } from './webgpu_env.js';
-
-registerLxmertKernels();
 
 /** Sizes below 128 where float32 and float64 bin edges differ for 14 bins (fixture README). */
 const F32_EDGE_SIZES = [29, 57, 58, 62, 114, 116, 121, 122, 123, 124];
