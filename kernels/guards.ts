@@ -6,7 +6,13 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { wordsPerRow } from '../src/codec/gpu_words.js';
 import { InputError, formatShape } from '../src/errors.js';
-import type { AttentionAttrs, DenseAttrs, GatherRowsAttrs, WeightFormat } from './names.js';
+import type {
+  AttentionAttrs,
+  DenseAttrs,
+  GatherRowsAttrs,
+  RoiPoolAttrs,
+  WeightFormat,
+} from './names.js';
 
 /**
  * The named inputs of a kernel call, each required one present (InputError naming the first
@@ -186,5 +192,24 @@ export function checkLayerNorm(
     if (t.shape.length !== 1 || t.shape[0] !== width) {
       throw new InputError(name, `shape ${formatShape([width])}`, formatShape(t.shape));
     }
+  }
+}
+
+/** Check x, boxes and attrs; the bin size is computed exactly for pooled sizes below 256. */
+export function checkRoiPool(x: TensorInfo, boxes: TensorInfo, a: RoiPoolAttrs): void {
+  if (x.dtype !== 'float32' || x.shape.length !== 4 || x.shape[0] !== 1) {
+    throw new InputError('x', 'float32 [1, H, W, C]', `${x.dtype} ${formatShape(x.shape)}`);
+  }
+  if (boxes.dtype !== 'float32' || boxes.shape.length !== 2 || boxes.shape[1] !== 4) {
+    throw new InputError('boxes', 'float32 [R, 4]', `${boxes.dtype} ${formatShape(boxes.shape)}`);
+  }
+  for (const k of ['pooledHeight', 'pooledWidth'] as const) {
+    const v = a[k];
+    if (!Number.isInteger(v) || v < 1 || v > 255) {
+      throw new InputError(k, 'an integer in [1, 255]', String(v));
+    }
+  }
+  if (!(a.spatialScale > 0) || !Number.isFinite(a.spatialScale)) {
+    throw new InputError('spatialScale', 'a positive number', String(a.spatialScale));
   }
 }

@@ -53,3 +53,15 @@ export interface GatherRowsAttrs {
   width: number;
   [key: string]: string | number;
 }
+
+/** Inputs {x [1, H, W, C], boxes [R, 4] x1,y1,x2,y2 in input pixels}; output [R, P, Q, C]. */
+export const LXMERT_ROI_POOL = 'LxmertRoiPool';
+
+/** Attributes of LxmertRoiPool (torchvision's RoIPool(output_size, spatial_scale)). */
+export interface RoiPoolAttrs {
+  pooledHeight: number;
+  pooledWidth: number;
+  /** Feature-map cells per input pixel (1/16 for res4). */
+  spatialScale: number;
+  [key: string]: number;
+}

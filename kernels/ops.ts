@@ -15,9 +15,11 @@ import {
   LXMERT_ATTENTION,
   LXMERT_DENSE,
   LXMERT_GATHER_ROWS,
+  LXMERT_ROI_POOL,
   type AttentionAttrs,
   type GatherRowsAttrs,
   type DenseAttrs,
+  type RoiPoolAttrs,
 } from './names.js';
 import { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG, WASM_GEMM_FLAG } from './flags.js';
 import { registerLxmertKernels } from './register.js';
@@ -223,4 +225,20 @@ export function gatherRows(table: LinearWeights, ids: tf.Tensor1D): tf.Tensor2D 
     return tf.engine().runKernel(LXMERT_GATHER_ROWS, inputs, attrs) as tf.Tensor2D;
   }
   return tf.gather(dequantizedWeight(table), ids) as tf.Tensor2D;
+}
+
+/**
+ * torchvision's RoIPool on the active backend (WGSL on webgpu, a host loop on wasm/cpu):
+ * x [1, H, W, C], boxes [R, 4] x1,y1,x2,y2 in input pixels → [R, P, Q, C].
+ */
+export function roiPool(
+  x: tf.Tensor4D,
+  boxes: tf.Tensor2D,
+  pooled: number | [number, number],
+  spatialScale: number,
+): tf.Tensor4D {
+  registerLxmertKernels();
+  const [pooledHeight, pooledWidth] = typeof pooled === 'number' ? [pooled, pooled] : pooled;
+  const attrs: RoiPoolAttrs = { pooledHeight, pooledWidth, spatialScale };
+  return tf.engine().runKernel(LXMERT_ROI_POOL, { x, boxes }, attrs) as tf.Tensor4D;
 }

@@ -25,12 +25,14 @@ import { denseWebGPUConfig } from './Dense.js';
 import { fallbackKernelConfigs } from './fallback/kernels.js';
 import { registerKernelFlags } from './flags.js';
 import { gatherRowsWebGPUConfig } from './GatherRows.js';
+import { roiPoolWebGPUConfig } from './RoiPool.js';
 
 const WEBGPU_KERNELS = [
   attentionWebGPUConfig,
   denseWebGPUConfig,
   addLayerNormWebGPUConfig,
   gatherRowsWebGPUConfig,
+  roiPoolWebGPUConfig,
 ];
 
 let registered = false;

@@ -18,6 +18,7 @@ import {
   LXMERT_ATTENTION,
   LXMERT_DENSE,
   LXMERT_GATHER_ROWS,
+  LXMERT_ROI_POOL,
   type AddLayerNormAttrs,
   type GatherRowsAttrs,
   type AttentionAttrs,
@@ -27,6 +28,7 @@ import { unpackWords } from '../../src/codec/gpu_words.js';
 import { attentionFallback } from './attention.js';
 import { denseFallback } from './dense.js';
 import { addLayerNormFallback } from './add_layer_norm.js';
+import { roiPoolTf } from './roi_pool.js';
 
 function asTensor<T extends tf.Tensor>(t: TensorInfo): T {
   return (t instanceof tf.Tensor ? t : tf.engine().makeTensorFromTensorInfo(t)) as T;
@@ -126,5 +128,6 @@ export function fallbackKernelConfigs(backendName: string): KernelConfig[] {
     { kernelName: LXMERT_DENSE, backendName, kernelFunc: denseTf },
     { kernelName: LXMERT_ADD_LAYER_NORM, backendName, kernelFunc: addLayerNormTf },
     { kernelName: LXMERT_GATHER_ROWS, backendName, kernelFunc: gatherRowsTf },
+    { kernelName: LXMERT_ROI_POOL, backendName, kernelFunc: roiPoolTf },
   ];
 }

@@ -1,0 +1,27 @@
+/**
+ * frcnn-narrow stage-isolated tests on webgpu (Dawn; SwiftShader here), img_a: every stage that
+ * runs on the device (RPN head, RoIPool, res5 in chunks, predictor, the softmax/argmax/gather of
+ * the selection). The host-only stages and img_b run on cpu/wasm (stages.test.ts); end to end on
+ * webgpu runs in headless Chromium (test/browser/detector.test.ts): res5 over 300 regions takes
+ * minutes on SwiftShader. Skipped when no WebGPU; LXMERT_REQUIRE_WEBGPU=1 (CI) makes that fail.
+ */
+import { afterAll, beforeAll, describe } from 'vitest';
+import { releaseWebGPU } from '../../src/backend.js';
+import { useWebGPU } from '../kernels/webgpu_env.js';
+import { stageSuite } from './stage_suite.js';
+
+let ready = false;
+beforeAll(async () => {
+  ready = (await useWebGPU()) !== null;
+});
+afterAll(async () => {
+  await releaseWebGPU();
+});
+
+describe('webgpu', () => {
+  stageSuite('webgpu', () => ready, {
+    images: ['img_a'],
+    hostStages: false,
+    chunked: { rows: 12, chunk: 5 },
+  });
+});
