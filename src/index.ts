@@ -69,3 +69,18 @@ export type {
   VisualInput,
   ValidateFeaturesOptions,
 } from './features/obj36.js';
+export {
+  imageToRgba,
+  decodeImage,
+  validateRgbaImage,
+  readImageHeader,
+  checkImageSize,
+  DEFAULT_MAX_PIXELS,
+} from './features/image.js';
+export type {
+  ImageInput,
+  RgbaImage,
+  DecodeImageOptions,
+  ImageHeader,
+  ImageFormat,
+} from './features/image.js';

@@ -9,3 +9,4 @@ export type { HubOptions, HubSnapshot } from './weights/hub.js';
 export { loadTokenizer, loadDefaultTokenizer, defaultVocabPath } from './tokenizer/node.js';
 export { loadVqaPipeline } from './pipeline/node.js';
 export type { LoadVqaPipelineOptions, LoadedVqaPipeline } from './pipeline/node.js';
+export { readImageFile } from './features/image_node.js';
