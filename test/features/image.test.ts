@@ -9,7 +9,7 @@ import { ImageError, InputError } from '../../src/errors.js';
 import { decodeImage, imageToRgba, readImageHeader } from '../../src/features/image.js';
 import { readImageFile } from '../../src/features/image_node.js';
 
-const FRCNN = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'frcnn-narrow');
+const FRCNN = join(import.meta.dirname, '..', 'fixtures', 'frcnn-narrow');
 const IMAGES = join(import.meta.dirname, '..', 'fixtures', 'images');
 const tmp = mkdtempSync(join(tmpdir(), 'lxmert-image-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
