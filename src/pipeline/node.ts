@@ -13,6 +13,8 @@ import { LxmertTokenizer } from '../tokenizer/tokenizer.js';
 import { loadCheckpoint, type Checkpoint } from '../weights/checkpoint.js';
 import { readLabelsFile, resolveLabels } from '../weights/labels.js';
 import type { ProgressCallback } from '../weights/progress.js';
+import { GeneralizedRCNN } from '../detector/index.js';
+import { loadDetector } from '../weights/detector_node.js';
 import { VqaPipeline } from './vqa.js';
 
 export interface LoadVqaPipelineOptions {
@@ -28,12 +30,21 @@ export interface LoadVqaPipelineOptions {
   backend?: BackendPreference;
   /** Progress of a converted model's shards. */
   onProgress?: ProgressCallback;
+  /**
+   * A detector folder (a `lxmert convert` output of unc-nlp/frcnn-vg-finetuned, or the HF
+   * folder with config.yaml): the pipeline then answers questions about images.
+   */
+  detector?: string;
+  /** Images whose regions are kept (default 8; see VqaPipelineParts.regionCacheSize). */
+  regionCacheSize?: number;
+  /** Refuse images over this many pixels (default 50 000 000), before decoding. */
+  maxPixels?: number;
 }
 
 export interface LoadedVqaPipeline {
   pipeline: VqaPipeline;
   /** Where the weights, labels and vocabulary came from. */
-  sources: { weights: string; labels: string; tokenizer: string };
+  sources: { weights: string; labels: string; tokenizer: string; detector?: string };
   /** Set when `backend` was given. */
   backend?: BackendSelection;
 }
@@ -97,17 +108,33 @@ export async function loadVqaPipeline(
     weightFormat: gpuWeightFormat(ckpt.manifest),
   });
   let pipeline: VqaPipeline;
+  let detector: GeneralizedRCNN | undefined;
+  let detectorSource: string | undefined;
   try {
     if (!('answerScores' in model)) throw new WeightsError('the model has no answer head');
-    pipeline = new VqaPipeline({ model, tokenizer: tok.tokenizer, labels: labels.labels });
+    if (options.detector !== undefined) {
+      const det = await loadDetector(options.detector, { onProgress: options.onProgress });
+      detector = GeneralizedRCNN.build(det.config, det.weights, { source: det.source });
+      detectorSource = det.source;
+    }
+    pipeline = new VqaPipeline({
+      model,
+      tokenizer: tok.tokenizer,
+      labels: labels.labels,
+      detector,
+      regionCacheSize: options.regionCacheSize,
+      maxPixels: options.maxPixels,
+    });
   } catch (e) {
     model.dispose();
+    detector?.dispose();
     throw e;
   }
   const out: LoadedVqaPipeline = {
     pipeline,
     sources: { weights: ckpt.source, labels: labels.from, tokenizer: tok.from },
   };
+  if (detectorSource) out.sources.detector = detectorSource;
   if (backend) out.backend = backend;
   return out;
 }

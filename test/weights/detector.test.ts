@@ -66,16 +66,21 @@ describe('convert a detector', () => {
     await expect(loadCheckpoint(NARROW)).rejects.toThrow(/a detector folder \(config\.yaml\)/);
   });
 
-  it('float16: weights (rank >= 2) rounded to float16, BatchNorm and biases float32, half the bytes', async () => {
+  it('float16: RPN, res5 and predictor weights rounded to float16; backbone, BatchNorm and biases float32', async () => {
     const out = join(tmp, 'f16');
     const r = await convertCheckpoint(NARROW, out, { dtype: 'float16' });
     const f32Bytes = (await convertCheckpoint(NARROW, join(tmp, 'f32b'))).bytes;
-    expect(r.bytes / f32Bytes).toBeLessThan(0.56);
+    // The narrow model is mostly backbone (about 40% of the real one's weights are in it).
+    expect(r.bytes / f32Bytes).toBeLessThan(0.75);
     const det = await loadDetector(out);
     for (const n of used) {
       const want = f32(source.get(n)!);
       const got = f32(det.weights.get(n)!);
-      if (source.get(n)!.shape.length >= 2 && !n.includes('cell_anchors')) {
+      if (
+        source.get(n)!.shape.length >= 2 &&
+        !n.includes('cell_anchors') &&
+        !n.startsWith('backbone.')
+      ) {
         const worst = got.reduce(
           (m, v, i) => Math.max(m, Math.abs(v - want[i]) / Math.max(Math.abs(want[i]), 2 ** -14)),
           0,
