@@ -58,20 +58,26 @@ def load_weights(folder):
 class Frcnn:
     """The detector as functions over HF's state_dict (names as in modeling_frcnn.py)."""
 
-    def __init__(self, cfg, w):
+    def __init__(self, cfg, w, device="cpu"):
         self.cfg = cfg
+        self.device = device
         self.w = {k: v.float() if v.is_floating_point() else v for k, v in w.items()}
         r = cfg["resnets"]
         self.blocks = {50: [3, 4, 6, 3], 101: [3, 4, 23, 3], 152: [3, 8, 36, 3]}[r["depth"]]
         self.stride_in_1x1 = r["stride_in_1x1"]
         self.res5_dilation = 1 if cfg["roi_box_head"]["res5halve"] else 2
-        self.mean = torch.tensor(cfg["model"]["pixel_mean"]).view(3, 1, 1)
-        self.std = torch.tensor(cfg["model"]["pixel_std"]).view(3, 1, 1)
+        self.mean = torch.tensor(cfg["model"]["pixel_mean"], device=device).view(3, 1, 1)
+        self.std = torch.tensor(cfg["model"]["pixel_std"], device=device).view(3, 1, 1)
 
     # -- layers --------------------------------------------------------------------------------
+    calibrating = False
+
     def conv_bn(self, x, p, stride=1, padding=0, dilation=1, relu=True):
         w = self.w
         x = F.conv2d(x, w[p + ".weight"], None, stride, padding, dilation)
+        if self.calibrating:  # data-dependent BatchNorm statistics (see calibrate())
+            w[p + ".norm.running_mean"] = x.mean(dim=(0, 2, 3))
+            w[p + ".norm.running_var"] = x.var(dim=(0, 2, 3)) + 1e-3
         x = F.batch_norm(x, w[p + ".norm.running_mean"], w[p + ".norm.running_var"], w[p + ".norm.weight"], w[p + ".norm.bias"], False, 0.0, 1e-5)
         return F.relu_(x) if relu else x
 
@@ -94,10 +100,10 @@ class Frcnn:
             s = mx / max(newh, neww)
             newh, neww = newh * s, neww * s
         newh, neww = int(newh + 0.5), int(neww + 0.5)
-        img = torch.from_numpy(rgb[:, :, ::-1].copy()).permute(2, 0, 1).float()[None]  # B,G,R
+        img = torch.from_numpy(rgb[:, :, ::-1].copy()).permute(2, 0, 1).float()[None].to(self.device)  # B,G,R
         img = F.interpolate(img, (newh, neww), mode="bilinear", align_corners=False)[0]
         x = ((img - self.mean) / self.std)[None]
-        scales = torch.tensor([h / newh, w / neww], dtype=torch.float32)
+        scales = torch.tensor([h / newh, w / neww], dtype=torch.float32, device=self.device)
         return x, (newh, neww), (h, w), scales
 
     def backbone(self, x):
@@ -123,9 +129,9 @@ class Frcnn:
                 aw = math.sqrt(size * size / ratio)
                 ah = ratio * aw
                 cell.append([-aw / 2, -ah / 2, aw / 2, ah / 2])
-        cell = torch.tensor(cell, dtype=torch.float64).float()
-        sx = torch.arange(0, wf * 16, 16, dtype=torch.float32)
-        sy = torch.arange(0, hf * 16, 16, dtype=torch.float32)
+        cell = torch.tensor(cell, dtype=torch.float64).float().to(self.device)
+        sx = torch.arange(0, wf * 16, 16, dtype=torch.float32, device=self.device)
+        sy = torch.arange(0, hf * 16, 16, dtype=torch.float32, device=self.device)
         yy, xx = torch.meshgrid(sy, sx, indexing="ij")
         shifts = torch.stack([xx.reshape(-1), yy.reshape(-1), xx.reshape(-1), yy.reshape(-1)], 1)
         return (shifts.view(-1, 1, 4) + cell.view(1, -1, 4)).reshape(-1, 4)
@@ -174,7 +180,7 @@ class Frcnn:
 
     def res5(self, pooled, chunk=None):
         outs = []
-        chunk = chunk or pooled.shape[0]
+        chunk = chunk or max(1, pooled.shape[0])
         for c in range(0, pooled.shape[0], chunk):
             x = pooled[c : c + chunk]
             for i in range(self.blocks[3]):
@@ -196,7 +202,7 @@ class Frcnn:
         m = self.cfg["max_detections"]
         p = F.softmax(obj, -1)[:, :-1]
         scores, classes = p.max(1)
-        d = deltas.view(deltas.shape[0], -1, 4)[torch.arange(deltas.shape[0]), classes]
+        d = deltas.view(deltas.shape[0], -1, 4)[torch.arange(deltas.shape[0], device=deltas.device), classes]
         boxes = self.clip(self.decode(d, proposals, self.cfg["roi_box_head"]["bbox_reg_weights"]), hw)
         for thr in self.cfg["roi_heads"]["nms_thresh_test"]:
             keep_all = torchvision.ops.nms(boxes, scores, thr)
@@ -207,7 +213,7 @@ class Frcnn:
         attr_probs, attr_ids = ap.max(1)
         sy, sx = scales[0], scales[1]
         out_boxes = boxes[keep] * torch.stack([sx, sy, sx, sy])
-        hw_raw = torch.tensor(hw, dtype=torch.float32) * scales
+        hw_raw = torch.tensor(hw, dtype=torch.float32, device=scales.device) * scales
         norm = out_boxes / torch.stack([hw_raw[1], hw_raw[0], hw_raw[1], hw_raw[0]])
         return dict(det_max_classes=classes, det_max_scores=scores, det_max_boxes=boxes, det_nms_keep=keep_all,
                     det_keep=keep, det_nms_threshold=torch.tensor(thr), boxes=out_boxes[None], obj_ids=classes[keep][None],
@@ -224,6 +230,56 @@ class Frcnn:
         out = self.select(obj, attr, bd, rp["proposals"], f, hw, raw_hw, scales)
         out.update(input=x, res4=res4, rpn_objectness_logits=logits, rpn_anchor_deltas=deltas, box_features=f, **rp)
         return out
+
+
+def write_safetensors(path, tensors):
+    header, offset, blobs = {}, 0, []
+    for name in sorted(tensors):
+        a = tensors[name].contiguous().numpy()
+        dt = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64"}[a.dtype]
+        b = a.tobytes()
+        header[name] = {"dtype": dt, "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
+        offset += len(b)
+        blobs.append(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h)
+        for b in blobs:
+            f.write(b)
+
+
+def calibrate(folder, image):
+    """Random weights at full width blow activations up (res4 ~ 1e2, RPN logits ~ 4e2, no box
+    survives clipping): set every BatchNorm's running statistics to its conv output's statistics
+    on `image` (as data-dependent init does) and scale the RPN and predictor outputs to realistic
+    ranges, then rewrite DIR/model.safetensors. Both benchmarks then read the same weights."""
+    cfg = yaml.safe_load(open(f"{folder}/config.yaml"))
+    m = Frcnn(cfg, load_weights(folder))
+    rgb = np.array(Image.open(image).convert("RGB"))
+    w, rpn, bp = m.w, "proposal_generator.rpn_head", "roi_heads.box_predictor"
+    with torch.no_grad():
+        m.calibrating = True
+        x, hw, _, _ = m.preprocess(rgb)
+        res4 = m.backbone(x)
+        m.calibrating = False
+        t = F.relu(F.conv2d(res4, w[rpn + ".conv.weight"], w[rpn + ".conv.bias"], padding=1))
+        for k, std in (("objectness_logits", 2.0), ("anchor_deltas", 0.2)):
+            y = F.conv2d(t, w[f"{rpn}.{k}.weight"])
+            w[f"{rpn}.{k}.weight"] *= std / float(y.std())
+            w[f"{rpn}.{k}.bias"] *= 0.1
+        lg, dl = m.rpn_head(res4)
+        rp = m.proposals(lg, dl, hw)
+        m.calibrating = True
+        f = m.res5(m.roi_pool(res4, rp["proposals"]))
+        m.calibrating = False
+        for k, std in (("cls_score", 2.0), ("bbox_pred", 0.5)):
+            y = F.linear(f, w[f"{bp}.{k}.weight"])
+            w[f"{bp}.{k}.weight"] *= std / float(y.std())
+        out = m.detect(rgb)
+    write_safetensors(f"{folder}/model.safetensors", m.w)
+    print(f"calibrated {folder}: res4 mean |x| {float(res4.abs().mean()):.2f}, {rp['proposals'].shape[0]} proposals, "
+          f"{int(out['det_keep'].numel())} detections at NMS {float(out['det_nms_threshold']):.1f}")
 
 
 def rel_l2(a, b):
@@ -321,9 +377,10 @@ def check(folder):
 
 def bench(args):
     torch.set_num_threads(args.threads) if args.threads else None
+    dev = "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
     cfg = yaml.safe_load(open(f"{args.detector}/config.yaml"))
     t0 = time.perf_counter()
-    model = Frcnn(cfg, load_weights(args.detector))
+    model = Frcnn(cfg, {k: v.to(dev) for k, v in load_weights(args.detector).items()}, dev)
     load_ms = (time.perf_counter() - t0) * 1000
     rgb = np.array(Image.open(args.image).convert("RGB"))
     times = []
@@ -331,10 +388,12 @@ def bench(args):
         for i in range(args.warmup + args.runs):
             s = time.perf_counter()
             out = model.detect(rgb)
+            if dev == "cuda":
+                torch.cuda.synchronize()
             if i >= args.warmup:
                 times.append((time.perf_counter() - s) * 1000)
     times.sort()
-    r = dict(median_ms=float(np.median(times)), min_ms=times[0], max_ms=times[-1], backend=f"torch-cpu-{torch.get_num_threads()}t",
+    r = dict(median_ms=float(np.median(times)), min_ms=times[0], max_ms=times[-1], backend=f"torch-{dev}" + (f"-{torch.get_num_threads()}t" if dev == "cpu" else ""),
              image_hw=list(rgb.shape[:2]), resized_hw=list(out["input"].shape[2:]), num_detections=int(out["det_keep"].numel()),
              peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, load_ms=load_ms, torch=torch.__version__)
     print(f"PyTorch {torch.__version__} eager CPU ({torch.get_num_threads()} threads): image {rgb.shape[1]}x{rgb.shape[0]} → input {tuple(out['input'].shape[2:])}; "
@@ -346,17 +405,22 @@ def bench(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", metavar="DIR")
+    ap.add_argument("--calibrate", action="store_true", help="with --detector and --image: see calibrate()")
     ap.add_argument("--detector", metavar="DIR")
     ap.add_argument("--image")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, or auto (cuda when available)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.check:
         sys.exit(0 if check(args.check) else 1)
     if not (args.detector and args.image):
         ap.error("give --check DIR, or --detector DIR and --image IMG")
+    if args.calibrate:
+        calibrate(args.detector, args.image)
+        return
     bench(args)
 
 
