@@ -10,3 +10,5 @@ export { loadTokenizer, loadDefaultTokenizer, defaultVocabPath } from './tokeniz
 export { loadVqaPipeline } from './pipeline/node.js';
 export type { LoadVqaPipelineOptions, LoadedVqaPipeline } from './pipeline/node.js';
 export { readImageFile } from './features/image_node.js';
+export { loadDetector } from './weights/detector_node.js';
+export type { DetectorCheckpoint, LoadDetectorOptions } from './weights/detector_node.js';

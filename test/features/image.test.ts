@@ -250,3 +250,31 @@ describe('bad images', () => {
     await expect(imageToRgba(42 as never)).rejects.toThrow(/File\/Blob/);
   });
 });
+
+describe('browser-safe', () => {
+  it('image.ts, the detector loader and the pipeline reach no node: imports', () => {
+    const src = join(import.meta.dirname, '..', '..', 'src');
+    const seen = new Set<string>();
+    const bad: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)) {
+        const spec = m[1];
+        if (spec.startsWith('node:')) bad.push(`${file}: ${spec}`);
+        else if (spec.startsWith('.')) visit(join(file, '..', spec.replace(/\.js$/, '.ts')));
+      }
+    };
+    for (const f of [
+      'features/image.ts',
+      'weights/detector_loader.ts',
+      'pipeline/vqa.ts',
+      'features/obj36_writer.ts',
+    ]) {
+      visit(join(src, f));
+    }
+    expect(seen.size).toBeGreaterThan(10);
+    expect(bad).toEqual([]);
+  });
+});
