@@ -27,6 +27,15 @@ export class InputError extends LxmertError {
   }
 }
 
+/**
+ * An image that cannot be used: not a PNG/JPEG (or browser image source), truncated or corrupt,
+ * zero-size, over the pixel limit, or in a colour model we do not convert. An InputError, so
+ * it names the argument, what was expected and what came.
+ */
+export class ImageError extends InputError {
+  override name = 'ImageError';
+}
+
 /** A config.json that is missing, malformed or inconsistent. */
 export class ConfigError extends LxmertError {
   override name = 'ConfigError';

@@ -46,7 +46,18 @@ export {
 } from './weights/safetensors.js';
 export type { RawTensor, StDtype } from './codec/raw_tensor.js';
 export { toFloat32, toInt32 } from './codec/raw_tensor.js';
-export { VqaPipeline, DEFAULT_MAX_LENGTH, DEFAULT_TOP_K } from './pipeline/vqa.js';
+export {
+  VqaPipeline,
+  DEFAULT_MAX_LENGTH,
+  DEFAULT_TOP_K,
+  DEFAULT_REGION_CACHE_SIZE,
+} from './pipeline/vqa.js';
+export { detectionsToVisualInput } from './pipeline/regions.js';
+export { formatObj36Line } from './features/obj36_writer.js';
+export { GeneralizedRCNN, parseFrcnnConfig, frcnnFullConfig } from './detector/index.js';
+export type { FrcnnConfig, FrcnnDetections } from './detector/index.js';
+export { loadConvertedDetector } from './weights/detector_loader.js';
+export type { ConvertedDetector } from './weights/detector_loader.js';
 export type {
   VqaModel,
   VqaPipelineParts,
@@ -56,6 +67,8 @@ export type {
   VqaScores,
   VqaBatch,
   CrossAttention,
+  VqaImage,
+  RegionDetector,
 } from './pipeline/vqa.js';
 export {
   parseObj36Line,
@@ -74,3 +87,18 @@ export type {
   ValidateFeaturesOptions,
 } from './features/obj36.js';
 export * from './app/index.js';
+export {
+  imageToRgba,
+  decodeImage,
+  validateRgbaImage,
+  readImageHeader,
+  checkImageSize,
+  DEFAULT_MAX_PIXELS,
+} from './features/image.js';
+export type {
+  ImageInput,
+  RgbaImage,
+  DecodeImageOptions,
+  ImageHeader,
+  ImageFormat,
+} from './features/image.js';

@@ -13,3 +13,8 @@ import { folderSource } from './pipeline/node.js';
 export { folderSource };
 // LxmertVqa.load({ model: 'some/folder' }) works once this entry is imported.
 setFolderSource(folderSource);
+export { readImageFile } from './features/image_node.js';
+export { loadDetector } from './weights/detector_node.js';
+export type { DetectorCheckpoint, LoadDetectorOptions } from './weights/detector_node.js';
+export { loadVqaPipeline } from './pipeline/load_pipeline_node.js';
+export type { LoadVqaPipelineOptions, LoadedVqaPipeline } from './pipeline/load_pipeline_node.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /* global process, console */
-// Bundles bench/gpu/webgpu_bench.ts into one ES module for Node (.bench/gpu/bench.mjs): every
+// Bundles bench/gpu/webgpu_bench.ts and detector_bench.ts into one ES module each for Node
+// (.bench/gpu/bench.mjs, detector.mjs): every
 // dependency inlined except the `webgpu` package (Dawn's native addon, carried beside it).
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,21 +12,26 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = process.argv[2] ?? join(root, '.bench', 'gpu');
 mkdirSync(outDir, { recursive: true });
 
-await build({
-  root,
-  configFile: false,
-  logLevel: 'warn',
-  ssr: { noExternal: true, external: ['webgpu'] },
-  build: {
-    ssr: join(root, 'bench/gpu/webgpu_bench.ts'),
-    outDir,
-    emptyOutDir: false,
-    target: 'node20',
-    minify: false,
-    rollupOptions: {
-      external: ['webgpu', /^node:/],
-      output: { entryFileNames: 'bench.mjs', codeSplitting: false, format: 'es' },
+for (const [entry, name] of [
+  ['bench/gpu/webgpu_bench.ts', 'bench.mjs'],
+  ['bench/gpu/detector_bench.ts', 'detector.mjs'],
+]) {
+  await build({
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    ssr: { noExternal: true, external: ['webgpu'] },
+    build: {
+      ssr: join(root, entry),
+      outDir,
+      emptyOutDir: false,
+      target: 'node20',
+      minify: false,
+      rollupOptions: {
+        external: ['webgpu', /^node:/],
+        output: { entryFileNames: name, codeSplitting: false, format: 'es' },
+      },
     },
-  },
-});
-console.log(`bench bundle: ${join(outDir, 'bench.mjs')}`);
+  });
+}
+console.log(`bench bundles: ${join(outDir, 'bench.mjs')}, ${join(outDir, 'detector.mjs')}`);

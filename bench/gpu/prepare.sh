@@ -6,10 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 C=.bench/gpu
-rm -rf "$C/node_modules" "$C/bench.mjs"
+rm -rf "$C/node_modules" "$C/bench.mjs" "$C/detector.mjs"
 mkdir -p "$C/node_modules/webgpu"
 node bench/gpu/build.mjs "$C/build"
 xz -9 -c "$C/build/bench.mjs" > "$C/bench.mjs.xz"
+xz -9 -c "$C/build/detector.mjs" > "$C/detector.mjs.xz"
 rm -rf "$C/build"
 NODE_BIN="$(readlink -f "$(command -v node)")"
 if [ ! -f "$C/node.xz" ] || [ "$NODE_BIN" -nt "$C/node.xz" ]; then

@@ -13,6 +13,7 @@ OUTDIR="${1:-$W/out}"
 mkdir -p "$W/node_modules/webgpu/dist/linux-x64" "$OUTDIR"
 xz -dc "$C/node.xz" > "$W/node" && chmod +x "$W/node"
 xz -dc "$C/bench.mjs.xz" > "$W/bench.mjs"
+xz -dc "$C/detector.mjs.xz" > "$W/detector.mjs"
 cp "$C/node_modules/webgpu/index.js" "$C/node_modules/webgpu/package.json" "$W/node_modules/webgpu/"
 xz -dc "$C/dawn.node.xz" > "$W/node_modules/webgpu/dist/linux-x64/dawn.node"
 if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
@@ -41,4 +42,19 @@ for b in ${BATCHES:-1 8}; do
     > "$OUTDIR/hf.b$b.json" 2> "$OUTDIR/hf.b$b.err"
   echo "hf bench, batch $b: exit $?"
 done
+# The detector case (issue 9): full-size random weights written here, calibrated by the PyTorch
+# port when torch is installed (BatchNorm statistics from the image; see bench/frcnn_torch.py),
+# then `lxmert bench --detector` on WebGPU and the PyTorch port on the GPU (else CPU).
+D=/tmp/lxmert-frcnn-full
+if [ "${SKIP_DETECTOR:-0}" != 1 ]; then
+  "$W/node" "$W/detector.mjs" --write "$D" > "$OUTDIR/detector.err" 2>&1
+  python3 bench/frcnn_torch.py --detector "$D" --image "$D/image.png" --calibrate >> "$OUTDIR/detector.err" 2>&1 ||
+    echo "detector: not calibrated (no PyTorch?): random weights as written" >> "$OUTDIR/detector.err"
+  timeout "${DETECTOR_TIMEOUT:-300}" "$W/node" "$W/detector.mjs" --detector "$D" --json ${DETECTOR_ARGS:-} \
+    > "$OUTDIR/detector.json" 2>> "$OUTDIR/detector.err"
+  echo "detector webgpu bench: exit $?"
+  timeout "${DETECTOR_TIMEOUT:-300}" python3 bench/frcnn_torch.py --detector "$D" --image "$D/image.png" --device auto --json \
+    > "$OUTDIR/detector_torch.json" 2>> "$OUTDIR/detector.err"
+  echo "detector torch bench: exit $?"
+fi
 python3 bench/gpu/summary.py "$OUTDIR"

@@ -42,6 +42,18 @@ def report(out, suffix):
             print(f"ratio HF eager / WebGPU fused: {h['median_ms'] / w['fused']['medianMs']:.2f}")
     else:
         print(f"HF PyTorch eager: {h.get('error') if h else 'no result'}")
+    d, dt = load(out / "detector.json"), load(out / "detector_torch.json")
+    if d:
+        print(f"detector ({d['backend']}, image {d['image_hw']}): median {d['median_ms']:.1f} ms per image, "
+              f"{d['num_detections']} detections, {d.get('dispatches')} dispatches, {d.get('read_backs')} read-backs, "
+              f"peak tensors {d['peak_tensor_bytes'] / 2**20:.0f} MiB, GPU {d.get('gpu_bytes_allocated', 0) / 2**20:.0f} MiB allocated "
+              f"(target <= 1536 MiB: {d['peak_tensor_bytes'] <= 1.5 * 2**30})")
+    elif (out / "detector.err").exists():
+        print("detector: no result\n" + (out / "detector.err").read_text()[-1500:])
+    if dt:
+        print(f"detector PyTorch port ({dt['backend']}): median {dt['median_ms']:.1f} ms per image")
+        if d:
+            print(f"ratio WebGPU / PyTorch: {d['median_ms'] / dt['median_ms']:.2f}")
 
 
 def main():

@@ -24,10 +24,13 @@ import { FROM_HELP, fromOption } from './from_option.js';
 import { setFusedKernels } from '../../kernels/ops.js';
 import { gpuMemory, trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
 import { activateBackend, backendReport, storedFormat } from './runtime.js';
+import { benchDetector } from './bench_detector.js';
 
 const HELP = `usage: lxmert bench (--model DIR | --random CONFIG) [--backend auto|cpu|wasm|webgpu]
                     [--batch 1] [--tokens 20] [--boxes 36] [--runs 20] [--warmup 3] [--seed 0]
                     [--dtype f32|f16|int8] [--no-fused] [--json] [--from pt|tf]
+       lxmert bench (--detector DIR | --random-detector full|CONFIG.yaml) [--image IMG]
+                    [--backend B] [--runs 3] [--warmup 1] [--seed 0] [--json]
 
 Times the VQA path (encoders + pooler + answer head) after warm-up and prints median/min/max
 milliseconds. --random CONFIG builds seeded random weights from a config.json path, or from a
@@ -37,6 +40,11 @@ reports dispatches per forward and GPU bytes; --dtype picks how Linear weights a
 GPU (default: the converted model's dtype, else f32); --no-fused runs the same model on stock
 tf.js ops. Default backend: wasm. --model DIR is a Hugging Face folder (PyTorch or TF weights)
 or a 'lxmert convert' output.
+
+With --detector or --random-detector it times the detector instead (image → 36 regions) per
+image: without --image on a synthetic 640x480 picture, which the real config resizes to
+800x1067; reports peak tensor memory and RSS, and on webgpu dispatches, GPU bytes and
+read-backs per image.
 
 ${FROM_HELP}`;
 
@@ -127,6 +135,28 @@ export interface BenchResult {
   gpu_bytes?: number;
 }
 
+async function benchDetectorCommand(values: Record<string, string | boolean | undefined>) {
+  if (values.detector !== undefined && values['random-detector'] !== undefined) {
+    throw new UsageError('give one of --detector DIR and --random-detector full, not both');
+  }
+  for (const o of ['model', 'random', 'batch', 'tokens', 'boxes', 'dtype', 'no-fused']) {
+    if (values[o] !== undefined) throw new UsageError(`--${o} does not apply to a detector bench`);
+  }
+  const backend = backendOption(values.backend, 'wasm');
+  const opts = {
+    detector: values.detector as string | undefined,
+    random: values['random-detector'] as string | undefined,
+    image: values.image as string | undefined,
+    runs: positiveInt(values, 'runs', 3),
+    warmup: nonNegativeInt(values, 'warmup', 1),
+    seed: nonNegativeInt(values, 'seed', 0),
+    json: Boolean(values.json),
+    backend,
+  };
+  await activateBackend(backend);
+  await benchDetector(opts);
+}
+
 export async function bench(argv: string[]): Promise<void> {
   const { values } = parseOptions('bench', argv, {
     model: { type: 'string' },
@@ -142,11 +172,21 @@ export async function bench(argv: string[]): Promise<void> {
     dtype: { type: 'string' },
     'no-fused': { type: 'boolean' },
     from: { type: 'string' },
+    detector: { type: 'string' },
+    'random-detector': { type: 'string' },
+    image: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     process.stdout.write(HELP + '\n');
     return;
+  }
+  if (values.detector !== undefined || values['random-detector'] !== undefined) {
+    await benchDetectorCommand(values);
+    return;
+  }
+  if (values.image !== undefined) {
+    throw new UsageError('--image needs --detector DIR or --random-detector full');
   }
   if (!values.model === !values.random)
     throw new UsageError(

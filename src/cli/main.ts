@@ -22,6 +22,16 @@ const COMMANDS: Record<
     load: async () => (await import('./bench.js')).bench,
     usesBackend: true,
   },
+  detect: {
+    summary: 'find the 36 regions of images with the Faster R-CNN detector (safetensors, obj36)',
+    load: async () => (await import('./detect.js')).detect,
+    usesBackend: true,
+  },
+  ask: {
+    summary: 'answer questions about an image (detector + VQA model)',
+    load: async () => (await import('./ask.js')).ask,
+    usesBackend: true,
+  },
   tokenize: {
     summary: 'tokenize JSON lines from stdin with LxmertTokenizer',
     load: async () => (await import('./tokenize.js')).tokenize,

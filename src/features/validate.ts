@@ -13,6 +13,11 @@ export interface VisualInput {
   /** [numBoxes * 4] float32 boxes x1, y1, x2, y2, normalized to [0, 1] (see normalizeBoxes). */
   boxes: Float32Array;
   numBoxes: number;
+  /**
+   * [numBoxes] 1 = attend, 0 = padding (the model's visual_attention_mask); default none, all
+   * boxes attended. A detector that found fewer than 36 regions pads and masks the rest.
+   */
+  attentionMask?: Float32Array | Int32Array | Uint8Array;
 }
 
 export interface ValidateFeaturesOptions {
@@ -95,6 +100,25 @@ export function validateFeatures(
   for (let i = 0; i < features.length; i++) {
     if (!Number.isFinite(features[i])) {
       throw new InputError(`${arg}.features`, 'finite values', `${features[i]} at index ${i}`);
+    }
+  }
+  const mask = input.attentionMask;
+  if (mask !== undefined) {
+    const typed =
+      mask instanceof Float32Array || mask instanceof Int32Array || mask instanceof Uint8Array;
+    if (!typed || mask.length !== numBoxes) {
+      throw new InputError(
+        `${arg}.attentionMask`,
+        `a Float32Array, Int32Array or Uint8Array of numBoxes = ${numBoxes} values`,
+        typed ? `${mask.length} values` : kindOf(mask),
+      );
+    }
+    const bad = mask.findIndex((v: number) => v !== 0 && v !== 1);
+    if (bad >= 0) {
+      throw new InputError(`${arg}.attentionMask`, 'values 0 or 1', `${mask[bad]} at index ${bad}`);
+    }
+    if (!mask.some((v: number) => v === 1)) {
+      throw new InputError(`${arg}.attentionMask`, 'at least one box attended (a 1)', 'all 0');
     }
   }
   const normalized = options.normalized ?? true;

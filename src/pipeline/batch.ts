@@ -20,6 +20,8 @@ export interface VqaBatch {
   visualFeats: Float32Array;
   /** [batchSize * numBoxes * visual_pos_dim] */
   visualPos: Float32Array;
+  /** [batchSize * numBoxes] visual_attention_mask, when an image of the batch has one. */
+  visualAttentionMask?: Float32Array;
 }
 
 /** Group rows by their image's box count (first-seen order) and stack each group. */
@@ -60,6 +62,14 @@ export function buildBatches(
       b.visualFeats.set(img.features, i * img.features.length);
       b.visualPos.set(img.boxes, i * img.boxes.length);
     });
+    if (rows.some((row) => images[imageOf(row)].attentionMask)) {
+      const mask = new Float32Array(bs * v).fill(1);
+      rows.forEach((row, i) => {
+        const m = images[imageOf(row)].attentionMask;
+        if (m) mask.set(m, i * v);
+      });
+      b.visualAttentionMask = mask;
+    }
     out.push(b);
   }
   return out;

@@ -7,12 +7,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import { withDeviceRecovery } from '../backend.js';
 import type { LxmertConfig } from '../config.js';
 import { InputError } from '../errors.js';
+import { imageToRgba, type ImageInput } from '../features/image.js';
 import { validateFeatures, type VisualInput } from '../features/validate.js';
 import type { ForwardOptions, LxmertInputs } from '../model/inputs.js';
 import type { LxmertTokenizer } from '../tokenizer/tokenizer.js';
 import { buildBatches, topK, type VqaBatch } from './batch.js';
+import { detectionsToVisualInput, imageKey, RegionCache, type RegionDetector } from './regions.js';
 
-export type { VqaBatch };
+export type { VqaBatch, RegionDetector };
+
+/** An image's regions (obj36 features), or, with a detector loaded, the image itself. */
+export type VqaImage = VisualInput | ImageInput;
+
+/** Detections kept per pipeline by default (least recently used dropped first). */
+export const DEFAULT_REGION_CACHE_SIZE = 8;
 
 /** What the pipeline needs of a model: LxmertForQuestionAnswering or LxmertForPreTraining. */
 export interface VqaModel {
@@ -31,6 +39,19 @@ export interface VqaPipelineParts {
   tokenizer: LxmertTokenizer;
   /** Answer strings by label id (config.num_qa_labels of them), e.g. data/vqa-answers.json. */
   labels: readonly string[];
+  /**
+   * The bottom-up-attention detector (GeneralizedRCNN): with it, questions can be asked about
+   * images (File, Blob, <img>, canvas, ImageData, PNG/JPEG bytes …), not only obj36 regions.
+   * The pipeline owns it (dispose frees it).
+   */
+  detector?: RegionDetector;
+  /**
+   * Images whose regions are kept, keyed by their pixels (default 8): more questions about
+   * the same image run the detector once. 0 turns the cache off.
+   */
+  regionCacheSize?: number;
+  /** Refuse images over this many pixels (default 50 000 000), before decoding. */
+  maxPixels?: number;
 }
 
 export interface VqaOptions {
@@ -88,9 +109,17 @@ export class VqaPipeline {
   readonly tokenizer: LxmertTokenizer;
   readonly labels: readonly string[];
   readonly config: LxmertConfig;
+  readonly detector: RegionDetector | null;
+  private readonly regionCache: RegionCache;
+  private readonly maxPixels: number | undefined;
+  /** Detector runs so far (cache misses); for tests and the demo's timings. */
+  detections = 0;
 
   constructor(parts: VqaPipelineParts) {
-    const { model, tokenizer, labels } = parts ?? ({} as Partial<VqaPipelineParts>);
+    const { model, tokenizer, labels, detector } = parts ?? ({} as Partial<VqaPipelineParts>);
+    if (detector !== undefined && (detector === null || typeof detector.detect !== 'function')) {
+      throw new InputError('detector', 'a GeneralizedRCNN (with detect)', String(detector));
+    }
     if (!model || typeof model.answerScores !== 'function' || !model.config) {
       throw new InputError(
         'model',
@@ -128,6 +157,36 @@ export class VqaPipeline {
     this.tokenizer = tokenizer;
     this.labels = labels;
     this.config = cfg;
+    this.detector = detector ?? null;
+    this.regionCache = new RegionCache(parts.regionCacheSize ?? DEFAULT_REGION_CACHE_SIZE);
+    this.maxPixels = parts.maxPixels;
+  }
+
+  /**
+   * The regions of an image: run the detector (once per distinct image, see regionCacheSize)
+   * and return its 36 rows as the model's visual input. Regions given as VisualInput pass
+   * through unchanged.
+   */
+  async regions(image: VqaImage, argument = 'image'): Promise<VisualInput> {
+    if (isVisualInput(image)) return image;
+    const detector = this.detector;
+    if (!detector) {
+      throw new InputError(
+        argument,
+        'region features {features, boxes, numBoxes} (load a detector to pass images)',
+        describeImage(image),
+      );
+    }
+    const rgba = await imageToRgba(image, { maxPixels: this.maxPixels, argument });
+    return this.regionCache.get(imageKey(rgba), async () => {
+      this.detections++;
+      return detectionsToVisualInput(await detector.detect(rgba));
+    });
+  }
+
+  /** Forget every cached detection. */
+  clearRegionCache(): void {
+    this.regionCache.clear();
   }
 
   /**
@@ -184,14 +243,14 @@ export class VqaPipeline {
   /** Every answer score of every question (one forward per batch of prepare). */
   async scores(
     questions: string | readonly string[],
-    images: VisualInput | readonly VisualInput[],
+    images: VqaImage | readonly VqaImage[],
     options: VqaOptions = {},
   ): Promise<VqaScores> {
     const withAttention = options.attention === true;
     if (withAttention && typeof this.model.answerScoresWithCrossAttention !== 'function') {
       throw new InputError('attention', 'a model that returns cross attention', 'this model');
     }
-    const batches = this.prepare(questions, images, options);
+    const batches = this.prepare(questions, await this.resolveImages(images), options);
     const n = this.config.numQaLabels;
     const rows = batches.reduce((a, b) => a + b.batchSize, 0);
     const scores = new Float32Array(rows * n);
@@ -216,6 +275,18 @@ export class VqaPipeline {
     return out;
   }
 
+  /** Images → regions (each distinct image detected once), keeping the single/array form. */
+  private async resolveImages(
+    images: VqaImage | readonly VqaImage[],
+  ): Promise<VisualInput | VisualInput[]> {
+    if (!Array.isArray(images)) return this.regions(images as VqaImage);
+    const out: VisualInput[] = [];
+    for (let i = 0; i < images.length; i++) {
+      out.push(await this.regions(images[i] as VqaImage, `images[${i}]`));
+    }
+    return out;
+  }
+
   private async forward(
     b: VqaBatch,
     withAttention: boolean,
@@ -227,6 +298,9 @@ export class VqaPipeline {
       tokenTypeIds: tf.tensor2d(b.tokenTypeIds, [bs, l], 'int32'),
       visualFeats: tf.tensor3d(b.visualFeats, [bs, v, this.config.visualFeatDim], 'float32'),
       visualPos: tf.tensor3d(b.visualPos, [bs, v, this.config.visualPosDim], 'float32'),
+      visualAttentionMask: b.visualAttentionMask
+        ? tf.tensor2d(b.visualAttentionMask, [bs, v], 'float32')
+        : null,
     };
     let out: tf.Tensor2D | undefined;
     let att: tf.Tensor4D | undefined;
@@ -250,21 +324,22 @@ export class VqaPipeline {
         inputs.tokenTypeIds!,
         inputs.visualFeats,
         inputs.visualPos,
+        ...(inputs.visualAttentionMask ? [inputs.visualAttentionMask] : []),
       ]);
     }
   }
 
   /** The top-k answers to one question about one image. */
-  answer(question: string, image: VisualInput, options?: VqaOptions): Promise<VqaResult>;
+  answer(question: string, image: VqaImage, options?: VqaOptions): Promise<VqaResult>;
   /** The top-k answers to each question: about one shared image, or one image per question. */
   answer(
     questions: readonly string[],
-    images: VisualInput | readonly VisualInput[],
+    images: VqaImage | readonly VqaImage[],
     options?: VqaOptions,
   ): Promise<VqaResult[]>;
   async answer(
     questions: string | readonly string[],
-    images: VisualInput | readonly VisualInput[],
+    images: VqaImage | readonly VqaImage[],
     options: VqaOptions = {},
   ): Promise<VqaResult | VqaResult[]> {
     const k = options.topK ?? DEFAULT_TOP_K;
@@ -297,8 +372,19 @@ export class VqaPipeline {
     return typeof questions === 'string' ? results[0] : results;
   }
 
-  /** Free the model's weights (the pipeline owns its model). */
+  /** Free the model's and the detector's weights (the pipeline owns both). */
   dispose(): void {
     this.model.dispose?.();
+    this.detector?.dispose?.();
+    this.regionCache.clear();
   }
+}
+
+function isVisualInput(x: unknown): x is VisualInput {
+  return typeof x === 'object' && x !== null && 'features' in x && 'numBoxes' in x;
+}
+
+function describeImage(x: unknown): string {
+  if (x === null || typeof x !== 'object') return String(x);
+  return `${(x as object).constructor?.name ?? 'an object'} (an image, and no detector is loaded)`;
 }

@@ -78,6 +78,12 @@ export async function loadCheckpoint(
     if (m.vocab !== undefined) out.vocab = m.vocab;
     return out;
   }
+  if (
+    (await kindOf(join(dir, 'config.yaml'))) === 'file' &&
+    !(await kindOf(join(dir, 'config.json')))
+  ) {
+    throw new WeightsError('a detector folder (config.yaml), not LXMERT: use loadDetector', dir);
+  }
   const { config } = await readConfigJson(dir);
   const arch = architectureOf(config);
   const set = await openWeights(dir, options.from);

@@ -15,6 +15,7 @@ import { limits } from '../limits.js';
 import { readRegularFile } from '../safe_file.js';
 import { architectureOf } from '../model/weight_names.js';
 import { readConfigJson } from './config_file.js';
+import { convertDetector, isDetectorFolder } from './detector_converter.js';
 import { checkFinite, countFloat16Saturated, float32View } from './finite.js';
 import { exists, kindOf, sha256Bytes, sha256File, sizeOf } from './fs_util.js';
 import { downloadModel, isHubId, type HubOptions, type HubSnapshot } from './hub.js';
@@ -78,12 +79,16 @@ async function resolveSource(
   if (kind === 'dir') return { dir: src };
   if (kind !== undefined)
     throw new WeightsError(
-      'SRC must be a checkpoint folder (with config.json) or a Hub model id',
+      'SRC must be a checkpoint folder (with config.json, or config.yaml for a detector) or a Hub model id',
       src,
     );
   if (!isHubId(src) || src.startsWith('.'))
     throw new WeightsError('no such folder, and not a Hub model id', src);
-  const hub = await downloadModel(src, { ...opts, onProgress: opts.onProgress });
+  const hub = await downloadModel(src, {
+    ...opts,
+    onProgress: opts.onProgress,
+    configFiles: ['config.json', 'config.yaml'],
+  });
   return { dir: hub.dir, hub };
 }
 
@@ -125,6 +130,12 @@ export async function convertCheckpoint(
   await checkOutDir(outDir);
 
   const { dir, hub } = await resolveSource(src, opts);
+  if (await isDetectorFolder(dir)) {
+    if (opts.labels)
+      throw new WeightsError('--labels given, but a detector has no answer head', opts.labels);
+    const r = await convertDetector(dir, outDir, { dtype, shardSize, hub });
+    return { outDir, ...r, warnings: [] };
+  }
   const cfgFile = await readConfigJson(dir);
   const cfg = cfgFile.config;
   const arch = architectureOf(cfg);
@@ -270,7 +281,7 @@ async function findVocab(dir: string, vocabSize: number): Promise<Uint8Array | u
   return undefined;
 }
 
-async function describeSource(
+export async function describeSource(
   dir: string,
   files: string[],
   hub?: HubSnapshot,

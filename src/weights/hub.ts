@@ -43,6 +43,11 @@ export interface HubOptions {
    * model.safetensors … pytorch_model.bin.index.json first, 'tf' tf_model.h5 and its index.
    */
   from?: WeightsFramework;
+  /**
+   * Config files to look for, in order; the first the repo has is downloaded (default
+   * `['config.json']`; the converter adds `config.yaml`, a detector's config).
+   */
+  configFiles?: readonly string[];
 }
 
 export interface HubSnapshot {
@@ -277,18 +282,22 @@ export async function downloadModel(repo: string, opts: HubOptions = {}): Promis
     `${endpoint}/${repo}/resolve/${encodeURIComponent(rev)}/${file}`;
   const where = `${repo}@${revision}`;
 
-  // config.json first: small, required, and it tells which commit the revision is.
-  const { res, first } = await get(
-    ctx,
-    url(revision, 'config.json'),
-    { 'accept-encoding': 'identity' },
-    where,
-  );
+  // The config first: small, required, and it tells which commit the revision is.
+  const configFiles = opts.configFiles ?? ['config.json'];
+  let configName = configFiles[0];
+  const head = { 'accept-encoding': 'identity' };
+  let { res, first } = await get(ctx, url(revision, configName), head, where);
+  for (const next of configFiles.slice(1)) {
+    if (res.status !== 404) break;
+    await res.body?.cancel();
+    configName = next;
+    ({ res, first } = await get(ctx, url(revision, configName), head, where));
+  }
   if (res.status !== 200) {
     await res.body?.cancel();
     if (res.status === 404)
       throw new WeightsError(
-        `config.json not found (is ${where} an LXMERT model?)`,
+        `${configFiles.join(' or ')} not found (is ${where} an LXMERT model?)`,
         `${endpoint}/${repo}`,
       );
     throw hubError(res.status, res.headers, `${endpoint}/${repo}`);
@@ -304,7 +313,7 @@ export async function downloadModel(repo: string, opts: HubOptions = {}): Promis
   const snap = commit ?? revision.replace(/\//g, '--');
   const dir = join(cacheRoot, `models--${repo.replace(/\//g, '--')}`, 'snapshots', snap);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'config.json'), config, {
+  await writeFile(join(dir, configName), config, {
     flag: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
   });
   const rev = commit ?? revision;

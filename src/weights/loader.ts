@@ -142,6 +142,12 @@ export async function loadConverted(
     throw new WeightsError(`model.json is not valid JSON (${(e as Error).message})`, href);
   }
   const manifest = parseManifest(json, `${href}: model.json`);
+  if ((manifest.architecture as string) === 'GeneralizedRCNN') {
+    throw new WeightsError(
+      'a detector (GeneralizedRCNN), not LXMERT: use loadConvertedDetector',
+      href,
+    );
+  }
   const config = configFromHf(manifest.config);
   const arch = manifest.architecture;
   const group = manifest.weightsManifest[0];

@@ -1,0 +1,49 @@
+/** `lxmert bench --detector / --random-detector`: its report, the JSON line, option errors. */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectOneLineError, lxmert } from '../helpers/cli.js';
+import { NARROW } from '../helpers/frcnn_match.js';
+
+describe('lxmert bench, detector', () => {
+  it('times the narrow detector on an image and ends with the JSON line', () => {
+    const r = lxmert(
+      [
+        'bench',
+        '--random-detector',
+        join(NARROW, 'config.yaml'),
+        '--image',
+        join(NARROW, 'img_b.png'),
+        '--runs',
+        '1',
+        '--warmup',
+        '0',
+        '--json',
+      ],
+      undefined,
+      180_000,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/detect: median \d+\.\d ms/);
+    const j = JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(j.backend).toBe('wasm');
+    expect(j.image_hw).toEqual([310, 150]);
+    for (const k of ['median_ms', 'peak_tensor_bytes', 'peak_rss_mib'])
+      expect(j[k] as number).toBeGreaterThan(0);
+    expect(j.parameter_count).toBe(677554 - 12 * 4); // HF's parameters but the 12 cell anchors (recomputed)
+  }, 180_000);
+
+  it('option errors', () => {
+    expect(
+      expectOneLineError(lxmert(['bench', '--detector', NARROW, '--random-detector', 'full'])),
+    ).toMatch(/not both/);
+    expect(expectOneLineError(lxmert(['bench', '--random', 'vqa', '--image', 'x.png']))).toMatch(
+      /--image needs --detector/,
+    );
+    expect(expectOneLineError(lxmert(['bench', '--random-detector', 'half']))).toMatch(
+      /--random-detector: expected 'full' or a config.yaml path/,
+    );
+    expect(expectOneLineError(lxmert(['bench', '--detector', NARROW, '--tokens', '5']))).toMatch(
+      /--tokens does not apply/,
+    );
+  });
+});
