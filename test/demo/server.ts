@@ -1,4 +1,8 @@
-/** A tiny static file server on 127.0.0.1 for the demo test (a built page + model folders). */
+/**
+ * A tiny static file server on 127.0.0.1 for the demo test (a built page + model folders). Like
+ * most static hosts, it sends no COOP/COEP headers: cross-origin isolation has to come from the
+ * demo's service worker.
+ */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -14,6 +18,9 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
   '.bin': 'application/octet-stream',
   '.png': 'image/png',
+  '.webmanifest': 'application/manifest+json',
+  '.svg': 'image/svg+xml',
+  '.tsv': 'text/tab-separated-values',
 };
 
 export interface StaticServer {
