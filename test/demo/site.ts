@@ -3,7 +3,7 @@
  * included) into a temp folder, converted models copied under its weights/, served as a static
  * site from 127.0.0.1 (no COOP/COEP headers), opened in Debian's headless Chromium.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -57,6 +57,8 @@ export async function buildSite(prepare: (dir: string) => Promise<void>): Promis
   } finally {
     process.env.NODE_ENV = nodeEnv;
   }
+  // Model folders go under weights/ (the converter wants an existing parent folder).
+  mkdirSync(join(dir, 'weights'), { recursive: true });
   await prepare(dir);
   const server: StaticServer = await serveStatic(dir);
   return {
