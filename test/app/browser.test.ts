@@ -134,6 +134,9 @@ beforeAll(async () => {
     root: ROOT,
     configFile: join(ROOT, 'vite.config.ts'),
     logLevel: 'error',
+    // A dependency cache of its own: test files run in parallel, and a shared cache that one
+    // server re-optimizes breaks another's imports ('Failed to fetch dynamically imported module').
+    cacheDir: 'node_modules/.vite-test-app-browser',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
     optimizeDeps: { entries: ['test/app/page/main.ts', 'src/app/worker.ts'] },
   });
