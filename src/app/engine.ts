@@ -21,6 +21,7 @@ import { loadConverted, type LoadOptions, type ShardStore } from '../weights/loa
 import { gpuWeightFormat } from '../weights/manifest.js';
 import { isNode } from '../../kernels/runtime/node_gpu.js';
 import { openCacheStore } from './cache.js';
+import { cachedDetectorReader } from './detector_cache.js';
 import { detectorFolderOrNull, folderOrNull } from './sources.js';
 import { ProgressAccount } from './progress.js';
 import type {
@@ -98,6 +99,8 @@ function isFileList(m: unknown): m is readonly File[] {
 async function loadDetectorWeights(
   detector: string | URL,
   onProgress: ProgressCallback,
+  cache: EngineLoadOptions['cache'],
+  warn: (message: string) => void,
 ): Promise<{ config: FrcnnConfig; weights: Map<string, RawTensor>; source: string }> {
   if (typeof detector !== 'string' && !(detector instanceof URL)) {
     throw new InputError(
@@ -109,7 +112,21 @@ async function loadDetectorWeights(
   const href = detector instanceof URL ? detector.href : detector;
   const folder = detectorFolderOrNull(href, isNode());
   if (folder) return folder(href, { onProgress });
-  return loadConvertedDetector(new URL(href, globalThis.location?.href).href, { onProgress });
+  const url = new URL(href, globalThis.location?.href);
+  let store: ShardStore | undefined;
+  if (typeof cache === 'object') store = cache;
+  else if (cache !== false && typeof caches !== 'undefined') {
+    store = await openCacheStore().catch((e: unknown) => {
+      warn(`Cache Storage unavailable (${(e as Error)?.message ?? e}); not caching the detector`);
+      return undefined;
+    });
+  }
+  if (!store) return loadConvertedDetector(url.href, { onProgress });
+  const base = new URL(url.href.endsWith('model.json') ? '.' : url.href.replace(/\/?$/, '/'), url);
+  return loadConvertedDetector(url.href, {
+    onProgress,
+    readFile: cachedDetectorReader(base, store, warn),
+  });
 }
 
 /** Visual Genome names by id (data/vg-*.txt, line i = id i; the first of a line's synonyms). */
@@ -266,8 +283,11 @@ export class VqaEngine {
     let vgNames: VgNames | null = null;
     if (options.detector !== undefined) {
       // The detector's files are accounted beside the model's (their names prefixed).
-      detectorWeights = await loadDetectorWeights(options.detector, (e) =>
-        account.add({ ...e, file: `detector/${e.file}` }),
+      detectorWeights = await loadDetectorWeights(
+        options.detector,
+        (e) => account.add({ ...e, file: `detector/${e.file}` }),
+        options.cache,
+        warn,
       );
       signal?.throwIfAborted();
       vgNames = await readVgNames(readData).catch((e: unknown) => {

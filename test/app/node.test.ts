@@ -7,7 +7,9 @@
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LxmertVqa, type LoadProgressEvent } from '../../src/app/index.js';
@@ -17,6 +19,7 @@ import { readImageFile } from '../../src/features/image_node.js';
 import { loadDetector } from '../../src/node.js';
 import { folderSource } from '../../src/pipeline/node.js';
 import { convertCheckpoint } from '../../src/weights/converter.js';
+import type { ShardStore } from '../../src/weights/loader.js';
 import { useBackend } from '../helpers/backends.js';
 import { NARROW } from '../helpers/frcnn_match.js';
 import { FIXTURES } from '../helpers/golden.js';
@@ -275,6 +278,57 @@ describe('LxmertVqa with a detector (frcnn-narrow, converted)', () => {
     } finally {
       spy.mockRestore();
       vqa.dispose();
+    }
+  }, 120_000);
+
+  it('a detector URL: its shards go through the shard store, and come from it next time', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname).replace(
+        /^\/frcnn\//,
+        '',
+      );
+      requests.push(path);
+      try {
+        const bytes = readFileSync(join(detector, basename(path)));
+        res.writeHead(200, { 'content-length': bytes.byteLength }).end(bytes);
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/frcnn/`;
+    const stored = new Map<string, Uint8Array>();
+    const manifests = new Map<string, string>();
+    const store: ShardStore = {
+      get: async (sha) => stored.get(sha),
+      put: async (sha, bytes) => void stored.set(sha, bytes.slice()),
+      delete: async (sha) => void stored.delete(sha),
+      getManifest: async (u) => manifests.get(u),
+      putManifest: async (u, text) => void manifests.set(u, text),
+    };
+    try {
+      const m = JSON.parse(readFileSync(join(detector, 'model.json'), 'utf8')) as {
+        shards: { path: string; sha256: string }[];
+      };
+      const want = await direct.detect(await readImageFile(join(NARROW, 'img_b.png')));
+      for (const round of [1, 2]) {
+        const vqa = await LxmertVqa.load({ model, detector: url, backend: 'wasm', cache: store });
+        expect(vqa.info.detector).toBe(url);
+        const got = await vqa.detect(imgB);
+        expect(got.boxes).toEqual(want.boxes);
+        expect(got.objectIds).toEqual(want.objIds);
+        vqa.dispose();
+        expect([...stored.keys()].sort()).toEqual(m.shards.map((s) => s.sha256).sort());
+        expect(manifests.get(`${url}model.json`)).toBe(
+          readFileSync(join(detector, 'model.json'), 'utf8'),
+        );
+        // shards fetched in the first round only; model.json each time (network first)
+        expect(requests.filter((p) => p !== 'model.json')).toHaveLength(m.shards.length);
+        expect(requests.filter((p) => p === 'model.json')).toHaveLength(round);
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
     }
   }, 120_000);
 
