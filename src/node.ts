@@ -7,14 +7,14 @@ export type { ConvertOptions, ConvertResult } from './weights/converter.js';
 export { downloadModel, downloadFile, isHubId, DEFAULT_ENDPOINT } from './weights/hub.js';
 export type { HubOptions, HubSnapshot } from './weights/hub.js';
 export { loadTokenizer, loadDefaultTokenizer, defaultVocabPath } from './tokenizer/node.js';
-import { setFolderSource } from './app/sources.js';
+import { setDetectorFolderSource, setFolderSource } from './app/sources.js';
 import { folderSource } from './pipeline/node.js';
+import { loadDetector } from './weights/detector_node.js';
 
-export { folderSource };
-// LxmertVqa.load({ model: 'some/folder' }) works once this entry is imported.
+export { folderSource, loadDetector };
+// LxmertVqa.load({ model: 'some/folder', detector: 'other/folder' }) works once this entry is
+// imported.
 setFolderSource(folderSource);
+setDetectorFolderSource(loadDetector);
 export { readImageFile } from './features/image_node.js';
-export { loadDetector } from './weights/detector_node.js';
 export type { DetectorCheckpoint, LoadDetectorOptions } from './weights/detector_node.js';
-export { loadVqaPipeline } from './pipeline/load_pipeline_node.js';
-export type { LoadVqaPipelineOptions, LoadedVqaPipeline } from './pipeline/load_pipeline_node.js';

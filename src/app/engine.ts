@@ -6,9 +6,14 @@
 import { selectBackend, type BackendSelection } from '../backend.js';
 import { InputError, WeightsError } from '../errors.js';
 import type { VisualInput } from '../features/validate.js';
+import type { RawTensor } from '../codec/raw_tensor.js';
+import { GeneralizedRCNN, type FrcnnConfig } from '../detector/index.js';
+import type { ImageInput } from '../features/image.js';
 import { buildModel } from '../model/index.js';
 import type { LoadedWeights, SelfLoadingFiles } from '../pipeline/model_files.js';
-import { VqaPipeline } from '../pipeline/vqa.js';
+import { VqaPipeline, type ImageRegions } from '../pipeline/vqa.js';
+import { loadConvertedDetector } from '../weights/detector_loader.js';
+import type { ProgressCallback } from '../weights/progress.js';
 import { LxmertTokenizer } from '../tokenizer/tokenizer.js';
 import { BUILTIN_LABELS, DEFAULT_VOCAB } from '../weights/builtin_data.js';
 import { sleep } from '../weights/fetch_reader.js';
@@ -16,11 +21,13 @@ import { loadConverted, type LoadOptions, type ShardStore } from '../weights/loa
 import { gpuWeightFormat } from '../weights/manifest.js';
 import { isNode } from '../../kernels/runtime/node_gpu.js';
 import { openCacheStore } from './cache.js';
-import { folderOrNull } from './sources.js';
+import { cachedDetectorReader } from './detector_cache.js';
+import { detectorFolderOrNull, folderOrNull } from './sources.js';
 import { ProgressAccount } from './progress.js';
 import type {
   AnswerOptions,
   AnswerResult,
+  DetectedRegions,
   LoadInfo,
   LoadProgressEvent,
   LxmertVqaLoadOptions,
@@ -88,10 +95,87 @@ function isFileList(m: unknown): m is readonly File[] {
   return Array.isArray(m) && m.every((f) => typeof File !== 'undefined' && f instanceof File);
 }
 
+/** The detector's host weights: a folder in Node (the Node entry's loader), else over fetch. */
+async function loadDetectorWeights(
+  detector: string | URL,
+  onProgress: ProgressCallback,
+  cache: EngineLoadOptions['cache'],
+  warn: (message: string) => void,
+): Promise<{ config: FrcnnConfig; weights: Map<string, RawTensor>; source: string }> {
+  if (typeof detector !== 'string' && !(detector instanceof URL)) {
+    throw new InputError(
+      'detector',
+      "a converted detector's URL (or, in Node, a folder)",
+      detector === null ? 'null' : typeof detector,
+    );
+  }
+  const href = detector instanceof URL ? detector.href : detector;
+  const folder = detectorFolderOrNull(href, isNode());
+  if (folder) return folder(href, { onProgress });
+  const url = new URL(href, globalThis.location?.href);
+  let store: ShardStore | undefined;
+  if (typeof cache === 'object') store = cache;
+  else if (cache !== false && typeof caches !== 'undefined') {
+    store = await openCacheStore().catch((e: unknown) => {
+      warn(`Cache Storage unavailable (${(e as Error)?.message ?? e}); not caching the detector`);
+      return undefined;
+    });
+  }
+  if (!store) return loadConvertedDetector(url.href, { onProgress });
+  const base = new URL(url.href.endsWith('model.json') ? '.' : url.href.replace(/\/?$/, '/'), url);
+  return loadConvertedDetector(url.href, {
+    onProgress,
+    readFile: cachedDetectorReader(base, store, warn),
+  });
+}
+
+/** Visual Genome names by id (data/vg-*.txt, line i = id i; the first of a line's synonyms). */
+export interface VgNames {
+  objects: string[];
+  attributes: string[];
+}
+
+async function readVgNames(readData: (file: string) => Promise<string>): Promise<VgNames> {
+  const lines = (text: string) => text.split('\n').map((l) => l.split(',')[0].trim());
+  const [objects, attributes] = await Promise.all([
+    readData('vg-objects.txt'),
+    readData('vg-attributes.txt'),
+  ]);
+  return { objects: lines(objects), attributes: lines(attributes) };
+}
+
+/** One image's detections as detect() returns them (fresh arrays: the cache keeps its own). */
+function detectedRegions(r: ImageRegions, names: VgNames | null): DetectedRegions {
+  const d = r.detections;
+  const out: DetectedRegions = {
+    imageSize: { width: d.rawSize[1], height: d.rawSize[0] },
+    numBoxes: r.visual.numBoxes,
+    numDetections: d.numDetections,
+    boxes: d.boxes.slice(),
+    normalizedBoxes: d.normalizedBoxes.slice(),
+    features: d.roiFeatures.slice(),
+    featureDim: d.featureDim,
+    objectIds: d.objIds.slice(),
+    objectProbs: d.objProbs.slice(),
+    attributeIds: d.attrIds.slice(),
+    attributeProbs: d.attrProbs.slice(),
+  };
+  if (names) {
+    out.labels = Array.from(d.objIds, (id) => names.objects[id] ?? `object ${id}`);
+    out.attributeLabels = Array.from(d.attrIds, (id) => names.attributes[id] ?? `attribute ${id}`);
+  }
+  return out;
+}
+
+function isRegions(x: VisualInput | ImageInput): x is VisualInput {
+  return typeof x === 'object' && x !== null && 'features' in x && 'numBoxes' in x;
+}
+
 export class VqaEngine {
   private constructor(
     readonly pipeline: VqaPipeline,
     readonly info: LoadInfo,
+    private readonly vgNames: VgNames | null,
   ) {}
 
   /** Start the backend, load and build. Aborting frees whatever was made. */
@@ -105,7 +189,8 @@ export class VqaEngine {
       wasmPaths: options.wasmPaths,
       wasmThreads: options.wasmThreads,
       startTimeoutMs: timeoutMs,
-      log: (m) => console.info(`[lxmert] ${m}`),
+      // Node: stderr (stdout is the program's output).
+      log: (m) => (isNode() ? console.error : console.info)(`[lxmert] ${m}`),
     });
     signal?.throwIfAborted();
 
@@ -194,11 +279,39 @@ export class VqaEngine {
       vocabFrom = `built-in ${DEFAULT_VOCAB}`;
     }
     signal?.throwIfAborted();
-    const net = buildModel(cfg, loaded.weights, {
-      architecture: loaded.architecture,
-      source: loaded.source,
-      weightFormat: gpuWeightFormat(loaded.manifest),
-    });
+    let detectorWeights: Awaited<ReturnType<typeof loadDetectorWeights>> | undefined;
+    let vgNames: VgNames | null = null;
+    if (options.detector !== undefined) {
+      // The detector's files are accounted beside the model's (their names prefixed).
+      detectorWeights = await loadDetectorWeights(
+        options.detector,
+        (e) => account.add({ ...e, file: `detector/${e.file}` }),
+        options.cache,
+        warn,
+      );
+      signal?.throwIfAborted();
+      vgNames = await readVgNames(readData).catch((e: unknown) => {
+        warn(`no Visual Genome names for the regions (${(e as Error)?.message ?? e})`);
+        return null;
+      });
+    }
+    signal?.throwIfAborted();
+    const detector = detectorWeights
+      ? GeneralizedRCNN.build(detectorWeights.config, detectorWeights.weights, {
+          source: detectorWeights.source,
+        })
+      : undefined;
+    let net: ReturnType<typeof buildModel>;
+    try {
+      net = buildModel(cfg, loaded.weights, {
+        architecture: loaded.architecture,
+        source: loaded.source,
+        weightFormat: gpuWeightFormat(loaded.manifest),
+      });
+    } catch (e) {
+      detector?.dispose();
+      throw e;
+    }
     let pipeline: VqaPipeline;
     try {
       if (!('answerScores' in net)) throw new WeightsError('no answer head', loaded.source);
@@ -206,11 +319,18 @@ export class VqaEngine {
         model: net,
         tokenizer: LxmertTokenizer.fromVocabText(vocab),
         labels,
+        detector,
+        regionCacheSize: options.regionCacheSize,
+        maxPixels: options.maxPixels,
       });
-      signal?.throwIfAborted();
     } catch (e) {
       net.dispose();
+      detector?.dispose();
       throw e;
+    }
+    if (signal?.aborted) {
+      pipeline.dispose();
+      signal.throwIfAborted();
     }
     account.ready(loaded.manifest ? 'model.json' : loaded.source);
     const info: LoadInfo = {
@@ -230,12 +350,21 @@ export class VqaEngine {
       crossOriginIsolated:
         (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
     };
-    return new VqaEngine(pipeline, info);
+    if (detectorWeights) info.detector = detectorWeights.source;
+    return new VqaEngine(pipeline, info, vgNames);
   }
 
-  /** Answer one question about one image's regions. */
+  /** The regions the detector finds in an image (detected once per image, then cached). */
+  async detect(image: ImageInput, signal?: AbortSignal): Promise<DetectedRegions> {
+    signal?.throwIfAborted();
+    const r = await this.pipeline.detect(image);
+    signal?.throwIfAborted();
+    return detectedRegions(r, this.vgNames);
+  }
+
+  /** Answer one question about one image's regions, or about an image (with a detector). */
   async answer(
-    visual: VisualInput,
+    input: VisualInput | ImageInput,
     question: string,
     options: Omit<AnswerOptions, 'signal'> & { signal?: AbortSignal } = {},
   ): Promise<AnswerResult> {
@@ -243,6 +372,23 @@ export class VqaEngine {
     options.signal?.throwIfAborted();
     // Let a cancel message that is already queued arrive before the forward starts.
     await sleep(0, options.signal);
+    let visual: VisualInput;
+    let labels: string[] | undefined;
+    if (isRegions(input)) visual = input;
+    else {
+      const r = await this.pipeline.detect(input, 'input');
+      // Copies: the result may be transferred, and the cache keeps the originals.
+      visual = {
+        features: r.visual.features.slice(),
+        boxes: r.visual.boxes.slice(),
+        numBoxes: r.visual.numBoxes,
+      };
+      if (r.visual.attentionMask) visual.attentionMask = r.visual.attentionMask.slice();
+      const names = this.vgNames;
+      if (names)
+        labels = Array.from(r.detections.objIds, (id) => names.objects[id] ?? `object ${id}`);
+      options.signal?.throwIfAborted();
+    }
     const t1 = performance.now();
     const r = await this.pipeline.answer(question, visual, {
       topK: options.topK,
@@ -256,6 +402,8 @@ export class VqaEngine {
       regions: { numBoxes: visual.numBoxes, boxes: visual.boxes, features: visual.features },
       timings: { totalMs: t2 - t0, forwardMs: t2 - t1 },
     };
+    if (visual.attentionMask && !isRegions(input)) out.regions.attentionMask = visual.attentionMask;
+    if (labels) out.regions.labels = labels;
     if (r.crossAttention) out.crossAttention = r.crossAttention;
     return out;
   }

@@ -15,6 +15,7 @@ export { ProgressAccount } from './progress.js';
 export type {
   AnswerOptions,
   AnswerResult,
+  DetectedRegions,
   ImageInput,
   LoadInfo,
   LoadProgressEvent,

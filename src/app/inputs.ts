@@ -12,9 +12,10 @@ function isObj36(x: object): x is Obj36Image {
   return 'imgW' in x && 'imgH' in x && 'features' in x;
 }
 
-/** An image for the detector (Blob, ImageBitmap, ImageData or decoded RGBA pixels). */
+/** An image for the detector (Blob, ImageBitmap, ImageData, RGBA pixels or PNG/JPEG bytes). */
 export function isImageInput(x: unknown): x is ImageInput {
   if (typeof x !== 'object' || x === null) return false;
+  if (x instanceof Uint8Array) return true;
   if (typeof Blob !== 'undefined' && x instanceof Blob) return true;
   if (typeof ImageBitmap !== 'undefined' && x instanceof ImageBitmap) return true;
   if (typeof ImageData !== 'undefined' && x instanceof ImageData) return true;
@@ -53,7 +54,8 @@ export function checkAnswerArgs(
   if (!('features' in input)) {
     throw new InputError(
       'input',
-      'an image (Blob, ImageBitmap, ImageData, {width, height, data}) or region features ' +
+      'an image (Blob, ImageBitmap, ImageData, {width, height, data}, PNG/JPEG bytes) or ' +
+        'region features ' +
         '(an obj36 record, or {features, boxes, numBoxes[, imageSize]})',
       `an object with keys ${Object.keys(input).join(', ') || '(none)'}`,
     );

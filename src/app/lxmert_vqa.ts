@@ -7,25 +7,49 @@
  */
 import { InputError, LxmertError } from '../errors.js';
 import { isNode } from '../../kernels/runtime/node_gpu.js';
+import { imageToRgba } from '../features/image.js';
 import type { VisualInput } from '../features/validate.js';
+import type { VqaPipeline } from '../pipeline/vqa.js';
 import { requestPersistence } from './cache.js';
 import { VqaEngine } from './engine.js';
-import { checkAnswerArgs } from './inputs.js';
-import { transferablesOf, type WorkerLoadOptions } from './messages.js';
+import { checkAnswerArgs, isImageInput } from './inputs.js';
+import { transferablesOf, type WorkerImage, type WorkerLoadOptions } from './messages.js';
 import type {
   AnswerOptions,
   AnswerResult,
+  DetectedRegions,
   ImageInput,
   LoadInfo,
   LxmertVqaLoadOptions,
   ModelFiles,
+  RgbaImage,
   VqaInput,
 } from './types.js';
 import { WorkerClient } from './worker_client.js';
 
-const DETECTOR_PENDING =
-  'images need the Faster R-CNN detector, which this version cannot load yet; pass region ' +
-  'features (an obj36 record, or {features, boxes, numBoxes[, imageSize]})';
+const NO_DETECTOR =
+  'region features: an obj36 record, or {features, boxes, numBoxes[, imageSize]} (load a ' +
+  'detector to pass images: LxmertVqa.load({ model, detector }))';
+
+/**
+ * An image as it travels to the worker: file bytes and Blobs as they are, drawn sources
+ * (ImageBitmap) decoded here, pixels moved (`transfer`) or copied.
+ */
+async function workerImage(
+  image: ImageInput,
+  transfer: boolean,
+): Promise<{ image: WorkerImage; transfer: ArrayBuffer[] }> {
+  if (typeof Blob !== 'undefined' && image instanceof Blob) return { image, transfer: [] };
+  if (image instanceof Uint8Array) {
+    const bytes = transfer ? image : image.slice();
+    return { image: bytes, transfer: bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : [] };
+  }
+  const drawn = typeof ImageBitmap !== 'undefined' && image instanceof ImageBitmap;
+  const rgba = drawn ? await imageToRgba(image, { argument: 'image' }) : (image as RgbaImage);
+  const data = transfer || drawn ? rgba.data : rgba.data.slice();
+  const out: RgbaImage = { width: rgba.width, height: rgba.height, data };
+  return { image: out, transfer: data.buffer instanceof ArrayBuffer ? [data.buffer] : [] };
+}
 
 function abortError(message: string): DOMException {
   return new DOMException(message, 'AbortError');
@@ -80,18 +104,13 @@ export class LxmertVqa {
     }
     this.inWorker = wanted;
     this.client = wanted ? new WorkerClient() : null;
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, this.abort.signal])
-      : this.abort.signal;
+    const signal = this.callSignal(options.signal);
     if (options.cache !== false && !isNode()) void requestPersistence();
     this.ready = this.startLoad(signal).then(() => this);
     this.ready.catch(() => undefined); // reported to whoever awaits it
   }
 
   private async startLoad(signal: AbortSignal): Promise<void> {
-    if (this.options.detector !== undefined) {
-      this.options.onWarning?.(`options.detector is ignored: ${DETECTOR_PENDING}`);
-    }
     if (this.client) {
       this.loadInfo = await this.client.call<LoadInfo>(
         { type: 'load', options: this.workerOptions() },
@@ -117,6 +136,8 @@ export class LxmertVqa {
     const href = typeof model === 'string' ? new URL(model, globalThis.location?.href).href : model;
     const out: WorkerLoadOptions = { model: href };
     const keys = [
+      'maxPixels',
+      'regionCacheSize',
       'backend',
       'wasmPaths',
       'wasmThreads',
@@ -128,6 +149,10 @@ export class LxmertVqa {
     for (const k of keys) if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
     if (typeof o.cache === 'boolean') out.cache = o.cache;
     if (typeof o.data === 'string') out.data = new URL(o.data, globalThis.location?.href).href;
+    if (o.detector !== undefined) {
+      // Relative URLs are resolved against the page, not the worker's script.
+      out.detector = new URL(String(o.detector), globalThis.location?.href).href;
+    }
     return out;
   }
 
@@ -147,7 +172,30 @@ export class LxmertVqa {
     );
   }
 
-  /** Answer a question about an image's regions (or an image, once a detector is loaded). */
+  /**
+   * The in-place pipeline (`worker: false`, and always in Node): batches of questions, images
+   * and regions, the region cache. Not available when the model runs in a worker.
+   */
+  get pipeline(): VqaPipeline {
+    if (this.client) {
+      throw new LxmertError('the model runs in a Web Worker: load with worker: false for it');
+    }
+    if (!this.engine) throw new LxmertError('the model is not loaded yet (await ready)');
+    return this.engine.pipeline;
+  }
+
+  private get hasDetector(): boolean {
+    return this.options.detector !== undefined;
+  }
+
+  private callSignal(signal?: AbortSignal): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.abort.signal]) : this.abort.signal;
+  }
+
+  /**
+   * Answer a question about an image's regions, or about an image (with `detector` at load:
+   * it runs once per distinct image, and `regions.labels` names what it found).
+   */
   async answer(
     input: VqaInput,
     question: string,
@@ -155,29 +203,62 @@ export class LxmertVqa {
   ): Promise<AnswerResult> {
     if (this.disposed) throw new LxmertError('this LxmertVqa was disposed');
     const args = checkAnswerArgs(input, question);
-    if ('image' in args) throw new InputError('input', DETECTOR_PENDING, 'an image');
+    if ('image' in args && !this.hasDetector) {
+      throw new InputError('input', NO_DETECTOR, 'an image, and no detector is loaded');
+    }
     await this.ready;
     const topK = options.topK;
     if (topK !== undefined && (!Number.isSafeInteger(topK) || topK <= 0)) {
       throw new InputError('topK', 'a positive integer', String(topK));
     }
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, this.abort.signal])
-      : this.abort.signal;
+    const signal = this.callSignal(options.signal);
     const opts = { topK, attention: options.attention === true };
-    if (!this.client) return this.engine!.answer(args.visual, question, { ...opts, signal });
+    const given = 'image' in args ? args.image : args.visual;
+    if (!this.client) return this.engine!.answer(given, question, { ...opts, signal });
     await this.revive();
-    const visual: VisualInput = options.transfer === false ? args.visual : { ...args.visual }; // the arrays themselves move; the caller's object keeps its keys
+    let sent: VisualInput | WorkerImage;
+    let transfer: ArrayBuffer[];
+    if ('image' in args) {
+      ({ image: sent, transfer } = await workerImage(args.image, options.transfer !== false));
+    } else {
+      sent = options.transfer === false ? args.visual : { ...args.visual }; // the arrays themselves move; the caller's object keeps its keys
+      transfer = options.transfer === false ? [] : transferablesOf(sent);
+    }
     return this.client.call<AnswerResult>(
-      { type: 'answer', input: visual, question, options: opts },
-      { signal, transfer: options.transfer === false ? [] : transferablesOf(visual) },
+      { type: 'answer', input: sent, question, options: opts },
+      { signal, transfer },
     );
   }
 
-  /** Detect the regions of an image (needs `detector` at load). */
-  async detect(image: ImageInput): Promise<never> {
-    void image;
-    throw new InputError('detector', DETECTOR_PENDING, 'no detector loaded');
+  /**
+   * The regions the detector finds in an image (needs `detector` at load): pixel and
+   * normalized boxes, object and attribute ids with probabilities and Visual Genome names,
+   * the region features. Cached per image, as answer() does.
+   */
+  async detect(
+    image: ImageInput,
+    options: { signal?: AbortSignal; transfer?: boolean } = {},
+  ): Promise<DetectedRegions> {
+    if (this.disposed) throw new LxmertError('this LxmertVqa was disposed');
+    if (!isImageInput(image)) {
+      throw new InputError(
+        'image',
+        'a Blob, ImageBitmap, ImageData, {width, height, data} or PNG/JPEG bytes',
+        image === null ? 'null' : typeof image,
+      );
+    }
+    if (!this.hasDetector) {
+      throw new InputError('detector', 'a detector given to LxmertVqa.load', 'none loaded');
+    }
+    await this.ready;
+    const signal = this.callSignal(options.signal);
+    if (!this.client) return this.engine!.detect(image, signal);
+    await this.revive();
+    const sent = await workerImage(image, options.transfer !== false);
+    return this.client.call<DetectedRegions>(
+      { type: 'detect', image: sent.image },
+      { signal, transfer: sent.transfer },
+    );
   }
 
   /** Free the model (GPU buffers, wasm memory, the worker); aborts a load in progress. */

@@ -6,7 +6,16 @@
 import type { VisualInput } from '../features/validate.js';
 import type { EngineLoadOptions } from './engine.js';
 import type { WireError } from './errors_wire.js';
-import type { AnswerResult, LoadInfo, LoadProgressEvent } from './types.js';
+import type {
+  AnswerResult,
+  DetectedRegions,
+  LoadInfo,
+  LoadProgressEvent,
+  RgbaImage,
+} from './types.js';
+
+/** An image on its way to the worker: file bytes (PNG/JPEG), a Blob, or decoded RGBA pixels. */
+export type WorkerImage = Uint8Array | Blob | RgbaImage;
 
 /** load() options that can be cloned to a worker (no functions, no custom store). */
 export type WorkerLoadOptions = Omit<EngineLoadOptions, 'model' | 'cache'> & {
@@ -19,10 +28,11 @@ export type WorkerRequest =
   | {
       id: number;
       type: 'answer';
-      input: VisualInput;
+      input: VisualInput | WorkerImage;
       question: string;
       options: { topK?: number; attention?: boolean };
     }
+  | { id: number; type: 'detect'; image: WorkerImage }
   /** Stop request `target` (a load's fetches abort; an answer not yet started is dropped). */
   | { id: number; type: 'cancel'; target: number }
   | { id: number; type: 'dispose' };
@@ -30,21 +40,21 @@ export type WorkerRequest =
 export type WorkerReply =
   | { id: number; type: 'progress'; event: LoadProgressEvent }
   | { id: number; type: 'warning'; message: string }
-  | { id: number; type: 'result'; value: LoadInfo | AnswerResult | null }
+  | { id: number; type: 'result'; value: LoadInfo | AnswerResult | DetectedRegions | null }
   | { id: number; type: 'error'; error: WireError };
 
-/** The buffers of a result that can be transferred instead of copied. */
+/** The buffers of a result (or of region features / an image) that can be transferred. */
 export function transferablesOf(value: unknown): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
-  const r = value as Partial<AnswerResult & VisualInput> | null;
-  for (const a of [
-    r?.regions?.boxes,
-    r?.regions?.features,
-    r?.crossAttention?.values,
-    r?.features,
-    r?.boxes,
-  ]) {
-    if (a && a.buffer instanceof ArrayBuffer) out.push(a.buffer);
-  }
+  const add = (o: unknown) => {
+    if (typeof o !== 'object' || o === null) return;
+    for (const a of Object.values(o)) {
+      if (ArrayBuffer.isView(a) && a.buffer instanceof ArrayBuffer) out.push(a.buffer);
+    }
+  };
+  const r = value as Partial<AnswerResult> | null;
+  add(r);
+  add(r?.regions);
+  add(r?.crossAttention);
   return out.filter((b, i) => out.indexOf(b) === i && b.byteLength > 0);
 }

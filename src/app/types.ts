@@ -32,10 +32,15 @@ export type LoadProgressEvent = ProgressEvent & {
 export interface LxmertVqaLoadOptions {
   model: ModelSource;
   /**
-   * A converted GeneralizedRCNN detector (`lxmert convert` of unc-nlp/frcnn-vg-finetuned) so
-   * that answer() and detect() take images. Not wired yet: see src/app/README in the report.
+   * A GeneralizedRCNN detector (`lxmert convert` of unc-nlp/frcnn-vg-finetuned) so that
+   * answer() and detect() take images: the URL of its converted folder (or model.json), or in
+   * Node a folder (converted, or the Hugging Face one with config.yaml).
    */
-  detector?: ModelSource;
+  detector?: string | URL;
+  /** Refuse images over this many pixels (default 50 000 000), before decoding. */
+  maxPixels?: number;
+  /** Images whose detections are kept (default 8): more questions about one run it once. */
+  regionCacheSize?: number;
   /** Default 'auto' (webgpu → wasm → cpu). */
   backend?: BackendPreference;
   /** Run the model in a dedicated Web Worker: default true in browsers, false in Node. */
@@ -90,8 +95,31 @@ export interface RgbaImage {
   data: Uint8Array | Uint8ClampedArray;
 }
 
-/** An image for the detector (needs `detector` at load). */
-export type ImageInput = Blob | ImageBitmap | ImageData | RgbaImage;
+/** An image for the detector (needs `detector` at load); Uint8Array: PNG or JPEG file bytes. */
+export type ImageInput = Blob | ImageBitmap | ImageData | RgbaImage | Uint8Array;
+
+/** detect()'s answer: the detector's regions of one image (padding rows included). */
+export interface DetectedRegions {
+  /** The image's size in pixels. */
+  imageSize: { width: number; height: number };
+  /** Rows (36 by default); the first numDetections are real, the rest zero padding. */
+  numBoxes: number;
+  numDetections: number;
+  /** [numBoxes * 4] x1, y1, x2, y2 in the image's pixels. */
+  boxes: Float32Array;
+  /** [numBoxes * 4] in [0, 1]: the model's visual_pos. */
+  normalizedBoxes: Float32Array;
+  /** [numBoxes * featureDim]: the model's visual_feats. */
+  features: Float32Array;
+  featureDim: number;
+  objectIds: Int32Array;
+  objectProbs: Float32Array;
+  attributeIds: Int32Array;
+  attributeProbs: Float32Array;
+  /** Visual Genome object and attribute names by row (when data/vg-*.txt could be read). */
+  labels?: string[];
+  attributeLabels?: string[];
+}
 
 export type VqaInput = RegionInput | ImageInput;
 
@@ -113,8 +141,17 @@ export interface AnswerOptions {
 export interface AnswerResult {
   question: string;
   answers: VqaAnswer[];
-  /** The regions the model looked at: boxes normalized to [0, 1]; labels when a detector made them. */
-  regions: { numBoxes: number; boxes: Float32Array; features: Float32Array; labels?: string[] };
+  /**
+   * The regions the model looked at: boxes normalized to [0, 1]; labels (Visual Genome object
+   * names by row) when a detector made them.
+   */
+  regions: {
+    numBoxes: number;
+    boxes: Float32Array;
+    features: Float32Array;
+    labels?: string[];
+    attentionMask?: Float32Array | Int32Array | Uint8Array;
+  };
   /** Milliseconds: the whole call as measured where the model runs, and its forward pass. */
   timings: { totalMs: number; forwardMs: number };
   /** With `attention: true`: per cross layer and head, the pooled token's weights per region. */
@@ -135,6 +172,8 @@ export interface LoadInfo {
   hiddenSize: number;
   labelsFrom: string;
   vocabFrom: string;
+  /** Where the detector came from, when one was loaded. */
+  detector?: string;
   /** load() to ready, where the model runs. */
   loadMs: number;
   /** The model runs in a Web Worker. */

@@ -60,6 +60,10 @@ async function handle(req: WorkerRequest): Promise<void> {
         signal: ctl.signal,
       });
       reply({ id: req.id, type: 'result', value: r }, transferablesOf(r));
+    } else if (req.type === 'detect') {
+      if (!engine) throw new Error('no model is loaded in the worker');
+      const r = await engine.detect(req.image, ctl.signal);
+      reply({ id: req.id, type: 'result', value: r }, transferablesOf(r));
     } else if (req.type === 'dispose') {
       engine?.dispose();
       engine = null;

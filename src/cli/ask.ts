@@ -6,8 +6,10 @@
 import { UsageError } from '../errors.js';
 import { DEFAULT_MAX_PIXELS } from '../features/image_header.js';
 import { readImageFile } from '../features/image_node.js';
-import { loadVqaPipeline } from '../pipeline/load_pipeline_node.js';
+import { LxmertVqa } from '../app/lxmert_vqa.js';
+import '../node.js'; // folders as model and detector sources
 import { DEFAULT_TOP_K } from '../pipeline/vqa.js';
+import { readLabelsFile } from '../weights/labels.js';
 import { parseOptions, positiveInt, required } from './args.js';
 import { backendOption } from './backend_option.js';
 import { activateBackend, backendReport } from './runtime.js';
@@ -53,21 +55,26 @@ export async function ask(argv: string[]): Promise<void> {
   }
   // The image first: a bad file fails before any weights are loaded.
   const image = await readImageFile(imagePath, { maxPixels });
-  await activateBackend(backend);
-  const { pipeline } = await loadVqaPipeline(modelDir, {
+  const labels =
+    values.labels === undefined ? undefined : await readLabelsFile(values.labels as string);
+  const selection = await activateBackend(backend);
+  const vqa = await LxmertVqa.load({
+    model: modelDir,
     detector: detectorDir,
-    labels: values.labels as string | undefined,
+    worker: false,
+    backend: selection.backend,
+    labels,
     maxPixels,
     regionCacheSize: 1,
   });
   try {
-    if (topK > pipeline.labels.length) {
-      throw new UsageError(`--top-k: at most ${pipeline.labels.length} answers, got ${topK}`);
+    if (topK > vqa.info.numLabels) {
+      throw new UsageError(`--top-k: at most ${vqa.info.numLabels} answers, got ${topK}`);
     }
     process.stderr.write(`lxmert ask: backend ${backendReport()}\n`);
     const out: string[] = [];
     for (const question of positionals) {
-      const r = await pipeline.answer(question, image, { topK });
+      const r = await vqa.answer(image, question, { topK });
       if (values.json) {
         const answers = r.answers.map((a) => ({
           answer: a.answer,
@@ -82,6 +89,6 @@ export async function ask(argv: string[]): Promise<void> {
     }
     process.stdout.write(out.join('\n') + '\n');
   } finally {
-    pipeline.dispose();
+    vqa.dispose();
   }
 }

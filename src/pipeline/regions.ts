@@ -67,8 +67,8 @@ export function imageKey(image: RgbaImage): string {
  * Least-recently-used cache of detections by image content (imageKey): the same picture asked
  * about again, even through another object, reuses its regions; a canvas redrawn does not.
  */
-export class RegionCache {
-  private readonly entries = new Map<string, Promise<VisualInput>>();
+export class RegionCache<T = VisualInput> {
+  private readonly entries = new Map<string, Promise<T>>();
 
   constructor(readonly capacity: number) {
     if (!Number.isSafeInteger(capacity) || capacity < 0) {
@@ -81,7 +81,7 @@ export class RegionCache {
   }
 
   /** The cached regions of `key`, or those `compute` makes (cached unless it fails). */
-  get(key: string, compute: () => Promise<VisualInput>): Promise<VisualInput> {
+  get(key: string, compute: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key);

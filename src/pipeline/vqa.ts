@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { withDeviceRecovery } from '../backend.js';
 import type { LxmertConfig } from '../config.js';
 import { InputError } from '../errors.js';
+import type { FrcnnDetections } from '../detector/index.js';
 import { imageToRgba, type ImageInput } from '../features/image.js';
 import { validateFeatures, type VisualInput } from '../features/validate.js';
 import type { ForwardOptions, LxmertInputs } from '../model/inputs.js';
@@ -15,6 +16,12 @@ import { buildBatches, topK, type VqaBatch } from './batch.js';
 import { detectionsToVisualInput, imageKey, RegionCache, type RegionDetector } from './regions.js';
 
 export type { VqaBatch, RegionDetector };
+
+/** One image's detections and the visual input made of them (what the region cache keeps). */
+export interface ImageRegions {
+  visual: VisualInput;
+  detections: FrcnnDetections;
+}
 
 /** An image's regions (obj36 features), or, with a detector loaded, the image itself. */
 export type VqaImage = VisualInput | ImageInput;
@@ -110,7 +117,7 @@ export class VqaPipeline {
   readonly labels: readonly string[];
   readonly config: LxmertConfig;
   readonly detector: RegionDetector | null;
-  private readonly regionCache: RegionCache;
+  private readonly regionCache: RegionCache<ImageRegions>;
   private readonly maxPixels: number | undefined;
   /** Detector runs so far (cache misses); for tests and the demo's timings. */
   detections = 0;
@@ -158,7 +165,9 @@ export class VqaPipeline {
     this.labels = labels;
     this.config = cfg;
     this.detector = detector ?? null;
-    this.regionCache = new RegionCache(parts.regionCacheSize ?? DEFAULT_REGION_CACHE_SIZE);
+    this.regionCache = new RegionCache<ImageRegions>(
+      parts.regionCacheSize ?? DEFAULT_REGION_CACHE_SIZE,
+    );
     this.maxPixels = parts.maxPixels;
   }
 
@@ -169,6 +178,15 @@ export class VqaPipeline {
    */
   async regions(image: VqaImage, argument = 'image'): Promise<VisualInput> {
     if (isVisualInput(image)) return image;
+    return (await this.detect(image, argument)).visual;
+  }
+
+  /**
+   * Run the detector on an image (once per distinct image, see regionCacheSize): its
+   * detections (boxes, object and attribute ids, probabilities) and the visual input made of
+   * them. The returned objects are the cache's: do not modify them.
+   */
+  async detect(image: ImageInput, argument = 'image'): Promise<ImageRegions> {
     const detector = this.detector;
     if (!detector) {
       throw new InputError(
@@ -180,7 +198,8 @@ export class VqaPipeline {
     const rgba = await imageToRgba(image, { maxPixels: this.maxPixels, argument });
     return this.regionCache.get(imageKey(rgba), async () => {
       this.detections++;
-      return detectionsToVisualInput(await detector.detect(rgba));
+      const detections = await detector.detect(rgba);
+      return { visual: detectionsToVisualInput(detections), detections };
     });
   }
 

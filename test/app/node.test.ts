@@ -2,20 +2,28 @@
  * LxmertVqa in Node (no worker): a Hugging Face folder and a `lxmert convert` output of
  * lxmert-vqa-tiny give cases.json's top-5; the progress sequence and its byte sums; labels and
  * vocabulary found as documented; the pooled token's attention; bad folders and inputs refused;
- * nothing leaks after dispose.
+ * nothing leaks after dispose. With the frcnn-narrow detector: detect() is GeneralizedRCNN's
+ * output, answer(image) is the model fed those regions, one detection per image.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LxmertVqa, type LoadProgressEvent } from '../../src/app/index.js';
 import { InputError, WeightsError } from '../../src/errors.js';
-import '../../src/node.js';
+import { GeneralizedRCNN } from '../../src/detector/index.js';
+import { readImageFile } from '../../src/features/image_node.js';
+import { loadDetector } from '../../src/node.js';
 import { folderSource } from '../../src/pipeline/node.js';
 import { convertCheckpoint } from '../../src/weights/converter.js';
+import type { ShardStore } from '../../src/weights/loader.js';
 import { useBackend } from '../helpers/backends.js';
+import { NARROW } from '../helpers/frcnn_match.js';
 import { FIXTURES } from '../helpers/golden.js';
+import { NARROW_FEATURE_DIM, writeVqaNarrow } from '../helpers/vqa_narrow.js';
 import { loadVqaFixture } from '../pipeline/helpers.js';
 
 const fx = loadVqaFixture();
@@ -177,4 +185,165 @@ describe('LxmertVqa in Node', () => {
     await expect(started.ready).rejects.toMatchObject({ name: 'AbortError' });
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+describe('LxmertVqa with a detector (frcnn-narrow, converted)', () => {
+  let detTmp = '';
+  let model = '';
+  let detector = '';
+  let direct: GeneralizedRCNN;
+  const imgA = new Uint8Array(readFileSync(join(NARROW, 'img_a.png')));
+  const imgB = new Uint8Array(readFileSync(join(NARROW, 'img_b.png')));
+  const vgObjects = readFileSync(join(FIXTURES, '..', '..', 'data', 'vg-objects.txt'), 'utf8')
+    .split('\n')
+    .map((l) => l.split(',')[0].trim());
+
+  beforeAll(async () => {
+    detTmp = mkdtempSync(join(tmpdir(), 'lxmert-app-det-'));
+    model = writeVqaNarrow(join(detTmp, 'vqa'));
+    detector = join(detTmp, 'frcnn');
+    await convertCheckpoint(NARROW, detector);
+    await useBackend('wasm');
+    const d = await loadDetector(detector);
+    direct = GeneralizedRCNN.build(d.config, d.weights, { source: d.source });
+  }, 120_000);
+  afterAll(() => {
+    direct?.dispose();
+    rmSync(detTmp, { recursive: true, force: true });
+  });
+
+  it('detect(): the regions GeneralizedRCNN.detect gives, with Visual Genome names', async () => {
+    const before = tf.memory().numTensors;
+    const events: LoadProgressEvent[] = [];
+    const vqa = await LxmertVqa.load({
+      model,
+      detector,
+      backend: 'wasm',
+      onProgress: (e) => events.push(e),
+    });
+    expect(vqa.info.detector).toBe(join(detector, 'model.json'));
+    const detFiles = events.filter((e) => e.file.startsWith('detector/'));
+    expect(detFiles.some((e) => e.status === 'done')).toBe(true);
+    expect(events.at(-1)).toMatchObject({ status: 'ready', fraction: 1 });
+    const want = await direct.detect(await readImageFile(join(NARROW, 'img_a.png')));
+    const got = await vqa.detect(imgA);
+    expect(got.numBoxes).toBe(36);
+    expect(got.numDetections).toBe(want.numDetections);
+    expect(got.imageSize).toEqual({ width: 320, height: 240 });
+    expect(got.featureDim).toBe(NARROW_FEATURE_DIM);
+    expect(got.boxes).toEqual(want.boxes);
+    expect(got.normalizedBoxes).toEqual(want.normalizedBoxes);
+    expect(got.features).toEqual(want.roiFeatures);
+    expect(got.objectIds).toEqual(want.objIds);
+    expect(got.objectProbs).toEqual(want.objProbs);
+    expect(got.attributeIds).toEqual(want.attrIds);
+    expect(got.attributeProbs).toEqual(want.attrProbs);
+    expect(got.labels).toEqual(Array.from(want.objIds, (id) => vgObjects[id]));
+    expect(got.attributeLabels).toHaveLength(36);
+    vqa.dispose();
+    expect(tf.memory().numTensors, 'tensors left after dispose').toBe(before);
+  }, 120_000);
+
+  it('answer(image): the answers of the same model fed the detections as regions, detected once', async () => {
+    const vqa = await LxmertVqa.load({ model, detector, backend: 'wasm' });
+    const d = await direct.detect(await readImageFile(join(NARROW, 'img_a.png')));
+    const regions = {
+      features: d.roiFeatures,
+      boxes: d.normalizedBoxes,
+      numBoxes: 36,
+      ...(d.numDetections < 36 ? { attentionMask: d.visualAttentionMask } : {}),
+    };
+    const spy = vi.spyOn(GeneralizedRCNN.prototype, 'detect');
+    try {
+      const questions = ['What color is the cat?', 'How many people are there?'];
+      for (const [i, q] of questions.entries()) {
+        // The same picture again through another object: the cached detections.
+        const got = await vqa.answer(i === 0 ? imgA : imgA.slice(), q, { topK: 5 });
+        const ref = await vqa.answer(regions, q, { topK: 5 });
+        expect(got.answers.map((a) => [a.labelId, a.answer])).toEqual(
+          ref.answers.map((a) => [a.labelId, a.answer]),
+        );
+        got.answers.forEach((a, k) =>
+          expect(Math.abs(a.score - ref.answers[k].score)).toBeLessThanOrEqual(1e-5),
+        );
+        expect(got.regions.numBoxes).toBe(36);
+        expect(got.regions.boxes).toEqual(d.normalizedBoxes);
+        expect(got.regions.labels).toEqual(Array.from(d.objIds, (id) => vgObjects[id]));
+      }
+      await vqa.detect(imgA);
+      expect(spy).toHaveBeenCalledTimes(1);
+      const b = await vqa.answer(imgB, questions[0]);
+      expect(spy).toHaveBeenCalledTimes(2);
+      expect(b.regions.boxes).not.toEqual(d.normalizedBoxes);
+    } finally {
+      spy.mockRestore();
+      vqa.dispose();
+    }
+  }, 120_000);
+
+  it('a detector URL: its shards go through the shard store, and come from it next time', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname).replace(
+        /^\/frcnn\//,
+        '',
+      );
+      requests.push(path);
+      try {
+        const bytes = readFileSync(join(detector, basename(path)));
+        res.writeHead(200, { 'content-length': bytes.byteLength }).end(bytes);
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/frcnn/`;
+    const stored = new Map<string, Uint8Array>();
+    const manifests = new Map<string, string>();
+    const store: ShardStore = {
+      get: async (sha) => stored.get(sha),
+      put: async (sha, bytes) => void stored.set(sha, bytes.slice()),
+      delete: async (sha) => void stored.delete(sha),
+      getManifest: async (u) => manifests.get(u),
+      putManifest: async (u, text) => void manifests.set(u, text),
+    };
+    try {
+      const m = JSON.parse(readFileSync(join(detector, 'model.json'), 'utf8')) as {
+        shards: { path: string; sha256: string }[];
+      };
+      const want = await direct.detect(await readImageFile(join(NARROW, 'img_b.png')));
+      for (const round of [1, 2]) {
+        const vqa = await LxmertVqa.load({ model, detector: url, backend: 'wasm', cache: store });
+        expect(vqa.info.detector).toBe(url);
+        const got = await vqa.detect(imgB);
+        expect(got.boxes).toEqual(want.boxes);
+        expect(got.objectIds).toEqual(want.objIds);
+        vqa.dispose();
+        expect([...stored.keys()].sort()).toEqual(m.shards.map((s) => s.sha256).sort());
+        expect(manifests.get(`${url}model.json`)).toBe(
+          readFileSync(join(detector, 'model.json'), 'utf8'),
+        );
+        // shards fetched in the first round only; model.json each time (network first)
+        expect(requests.filter((p) => p !== 'model.json')).toHaveLength(m.shards.length);
+        expect(requests.filter((p) => p === 'model.json')).toHaveLength(round);
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  }, 120_000);
+
+  it('bad images and detector sources are refused', async () => {
+    const vqa = await LxmertVqa.load({ model, detector, backend: 'wasm' });
+    await expect(vqa.detect(new Uint8Array([1, 2, 3]))).rejects.toThrow(
+      /image: expected a PNG or JPEG image/,
+    );
+    await expect(vqa.detect('x.png' as never)).rejects.toThrow(InputError);
+    vqa.dispose();
+    const plain = await LxmertVqa.load({ model, backend: 'wasm' });
+    await expect(plain.detect(imgA)).rejects.toThrow(/detector: expected a detector/);
+    plain.dispose();
+    await expect(
+      LxmertVqa.load({ model, detector: join(detTmp, 'missing'), backend: 'wasm' }),
+    ).rejects.toThrow(WeightsError);
+  }, 120_000);
 });

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectionsToObj36 } from '../../src/cli/detect.js';
 import { readImageFile } from '../../src/features/image_node.js';
 import { obj36VisualInput, parseObj36Line } from '../../src/features/obj36.js';
-import { loadVqaPipeline } from '../../src/pipeline/load_pipeline_node.js';
+import { LxmertVqa } from '../../src/app/lxmert_vqa.js';
+import '../../src/node.js';
 import type { VqaResult } from '../../src/pipeline/vqa.js';
 import { useBackend } from '../helpers/backends.js';
 import { expectOneLineError, lxmert } from '../helpers/cli.js';
@@ -24,13 +25,14 @@ let reference: VqaResult[];
 
 beforeAll(async () => {
   await useBackend('wasm');
-  const { pipeline } = await loadVqaPipeline(model, { detector: NARROW });
+  const vqa = await LxmertVqa.load({ model, detector: NARROW, backend: 'wasm', worker: false });
+  const pipeline = vqa.pipeline;
   try {
     const d = await pipeline.detector!.detect(await readImageFile(image));
     const regions = obj36VisualInput(parseObj36Line(detectionsToObj36(d, 'img_b')));
     reference = await pipeline.answer(QUESTIONS, regions, { topK: 3 });
   } finally {
-    pipeline.dispose();
+    vqa.dispose();
   }
 }, 120_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

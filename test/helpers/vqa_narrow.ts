@@ -3,7 +3,7 @@
  * (visual_feat_dim = C5 = 64): lxmert-vqa-tiny (real BERT vocabulary, the 3129 VQA answers,
  * well separated answer scores) with its visual feature projection `visn_fc` replaced by a
  * seeded random 32 x 64 matrix (normal, std 0.1). Written as a Hugging Face folder
- * (config.json, model.safetensors, vocab.txt) so the CLI and loadVqaPipeline read it as any
+ * (config.json, model.safetensors, vocab.txt) so the CLI and LxmertVqa read it as any
  * checkpoint. Random weights: the answers mean nothing, but they depend on the regions.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * VqaPipeline with a detector: images in, answers out, the same answers as the model fed the
+ * VqaPipeline with a detector (loaded by LxmertVqa, in Node): images in, answers out, the same answers as the model fed the
  * detector's output through the obj36 path (detect → obj36 line → parseObj36Line →
  * obj36VisualInput); one detection per distinct image; padded detections masked.
  */
@@ -13,7 +13,8 @@ import { InputError } from '../../src/errors.js';
 import { readImageFile } from '../../src/features/image_node.js';
 import { obj36VisualInput, parseObj36Line } from '../../src/features/obj36.js';
 import type { VisualInput } from '../../src/features/validate.js';
-import { loadVqaPipeline } from '../../src/pipeline/load_pipeline_node.js';
+import { LxmertVqa } from '../../src/app/lxmert_vqa.js';
+import '../../src/node.js';
 import { imageKey, RegionCache } from '../../src/pipeline/regions.js';
 import type { VqaPipeline } from '../../src/pipeline/vqa.js';
 import { useBackend } from '../helpers/backends.js';
@@ -22,20 +23,27 @@ import { writeVqaNarrow } from '../helpers/vqa_narrow.js';
 
 const QUESTIONS = ['What color is the cat?', 'How many people are there?'];
 const tmp = mkdtempSync(join(tmpdir(), 'lxmert-pipe-det-'));
+let vqa: LxmertVqa;
 let pipeline: VqaPipeline;
 let viaObj36: VisualInput;
 let bytes: Uint8Array;
 
 beforeAll(async () => {
   await useBackend('wasm');
-  ({ pipeline } = await loadVqaPipeline(writeVqaNarrow(join(tmp, 'vqa')), { detector: NARROW }));
+  vqa = await LxmertVqa.load({
+    model: writeVqaNarrow(join(tmp, 'vqa')),
+    detector: NARROW,
+    backend: 'wasm',
+    worker: false,
+  });
+  pipeline = vqa.pipeline;
   bytes = new Uint8Array(readFileSync(join(NARROW, 'img_a.png')));
   // The reference: the same detections written as an obj36 line and read back.
   const d = await pipeline.detector!.detect(await readImageFile(join(NARROW, 'img_a.png')));
   viaObj36 = obj36VisualInput(parseObj36Line(detectionsToObj36(d, 'img_a')));
 }, 120_000);
 afterAll(() => {
-  pipeline?.dispose();
+  vqa?.dispose();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -107,12 +115,15 @@ describe('VqaPipeline with a detector', () => {
     ).rejects.toThrow(
       /image\.attentionMask: expected a Float32Array, Int32Array or Uint8Array of numBoxes = 36 values, got 3 values/,
     );
-    const { pipeline: plain } = await loadVqaPipeline(join(tmp, 'vqa'));
+    const plainVqa = await LxmertVqa.load({ model: join(tmp, 'vqa'), backend: 'wasm' });
+    const plain = plainVqa.pipeline;
     try {
       await expect(plain.answer('q?', bytes)).rejects.toThrow(InputError);
       await expect(plain.answer('q?', bytes)).rejects.toThrow(/load a detector to pass images/);
+      await expect(plainVqa.answer(bytes, 'q?')).rejects.toThrow(InputError);
+      await expect(plainVqa.answer(bytes, 'q?')).rejects.toThrow(/load a detector to pass images/);
     } finally {
-      plain.dispose();
+      plainVqa.dispose();
     }
   });
 });
