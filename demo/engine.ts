@@ -21,7 +21,8 @@ import { imageToRgba } from '../src/features/image.js';
 import type { VisualInput } from '../src/features/validate.js';
 import { loadConvertedDetector } from '../src/weights/detector_loader.js';
 import type { ShownAnswer } from './answers.js';
-import { cachedDetectorReader } from './detector_cache.js';
+import { cachedDetectorReader } from '../src/app/detector_cache.js';
+import { openCacheStore } from '../src/app/cache.js';
 import type { RegionAttention } from './attention.js';
 import type { DemoRegion } from './regions.js';
 import { vgNames } from './vg_names.js';
@@ -92,7 +93,13 @@ function startPageBackend(pref: BackendPreference): Promise<BackendSelection> {
 
 async function loadDetector(url: string, pref: BackendPreference): Promise<GeneralizedRCNN> {
   const base = new URL(url.replace(/\/?$/, '/'), location.href);
-  const d = await loadConvertedDetector(base, { readFile: await cachedDetectorReader(base) });
+  // The detector's files go through the runtime's own store (offline photos; "forget" covers
+  // them); without a store it loads straight from the network.
+  const store = await openCacheStore().catch(() => undefined);
+  const readFile = store
+    ? cachedDetectorReader(base, store, (m) => console.warn(`detector: ${m}`))
+    : undefined;
+  const d = await loadConvertedDetector(base, { readFile });
   await startPageBackend(pref);
   return GeneralizedRCNN.build(d.config, d.weights, { source: d.source });
 }
