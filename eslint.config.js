@@ -10,6 +10,7 @@ export default tseslint.config(
       'weights/**',
       'demo/dist/**',
       '.bench/**',
+      'kernels/wgsl_sources.ts',
     ],
   },
   js.configs.recommended,

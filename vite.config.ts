@@ -1,5 +1,6 @@
 import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig } from 'vitest/config';
+import { embedWgslPlugin } from './scripts/embed-wgsl.mjs';
 import { tfjsWasmThreads } from './src/app/vite_plugin.js';
 
 /**
@@ -43,6 +44,8 @@ export default defineConfig({
   base: './',
   publicDir: 'demo/public',
   plugins: [
+    // kernels/wgsl_sources.ts is built, not committed: written before Vite or Vitest imports it
+    embedWgslPlugin(),
     tfjsWasmThreads(),
     VitePWA({
       strategies: 'injectManifest',

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-command set-up on a fresh Debian machine with Node 20 (run as root, or with sudo available):
 # Debian's chromium (headless browser tests; it also ships SwiftShader, the CPU Vulkan that
-# WebGPU tests run on) and the npm dependencies (npm ci also compiles the TypeScript).
+# WebGPU tests run on) and the npm dependencies (npm ci's `prepare` also embeds kernels/*.wgsl
+# in kernels/wgsl_sources.ts and compiles the TypeScript).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""

@@ -7,10 +7,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
+import { embedWgsl } from '../../scripts/embed-wgsl.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = process.argv[2] ?? join(root, '.bench', 'gpu');
 mkdirSync(outDir, { recursive: true });
+embedWgsl(); // kernels/wgsl_sources.ts is built, not committed
 
 for (const [entry, name] of [
   ['bench/gpu/webgpu_bench.ts', 'bench.mjs'],
