@@ -66,16 +66,42 @@ class PickleOut {
   }
 }
 
-interface Saved {
+/** One tensor of a state_dict pickle: its storage (key, dtype, element count) and view. */
+export interface PickledTensor {
   name: string;
+  /** The storage's file under `data/`. */
   key: string;
   dtype: StDtype;
-  shape: number[];
   numel: number;
+  shape: number[];
+  /** Elements, per dimension. */
+  stride: number[];
+}
+
+/**
+ * A torch.save state_dict pickle: OrderedDict of
+ * `_rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict())`, the views as given
+ * (tests claim odd strides with it; TorchZipWriter passes contiguous ones).
+ */
+export function stateDictPickle(tensors: PickledTensor[]): Uint8Array {
+  const p = new PickleOut()
+    .byte(0x80, 2)
+    .global('collections', 'OrderedDict')
+    .byte(0x29, 0x52, 0x28);
+  for (const t of tensors) {
+    const storage = STORAGE_NAMES[t.dtype];
+    if (!storage) throw new WeightsError(`dtype ${t.dtype} has no torch storage type`, t.name);
+    p.str(t.name).global('torch._utils', '_rebuild_tensor_v2').byte(0x28);
+    p.byte(0x28).str('storage').global('torch', storage).str(t.key).str('cpu').int(t.numel);
+    p.byte(0x74, 0x51); // TUPLE, BINPERSID
+    p.int(0).tuple(t.shape).tuple(t.stride).byte(0x89).global('collections', 'OrderedDict');
+    p.byte(0x29, 0x52, 0x74, 0x52); // EMPTY_TUPLE, REDUCE, TUPLE, REDUCE
+  }
+  return p.byte(0x75, 0x2e).bytes(); // SETITEMS, STOP
 }
 
 export class TorchZipWriter {
-  private readonly saved: Saved[] = [];
+  private readonly saved: PickledTensor[] = [];
   private nextKey = 0;
 
   private constructor(
@@ -93,8 +119,9 @@ export class TorchZipWriter {
       throw new WeightsError(`dtype ${t.dtype} has no torch storage type`, name);
     const key = String(this.nextKey++);
     const numel = t.shape.reduce((a, b) => a * b, 1);
+    const stride = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, b) => a * b, 1));
     await this.zip.add(`${this.prefix}/data/${key}`, [t.bytes]);
-    this.saved.push({ name, key, dtype: t.dtype, shape: t.shape, numel });
+    this.saved.push({ name, key, dtype: t.dtype, numel, shape: t.shape, stride });
   }
 
   /** Save `name` as the same storage as the already-added `of` (tied weights). */
@@ -104,31 +131,9 @@ export class TorchZipWriter {
     this.saved.push({ ...s, name });
   }
 
-  /** The state_dict pickle: OrderedDict of `_rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict())`. */
+  /** The state_dict pickle of what was added (contiguous views). */
   pickle(): Uint8Array {
-    const p = new PickleOut()
-      .byte(0x80, 2)
-      .global('collections', 'OrderedDict')
-      .byte(0x29, 0x52, 0x28);
-    for (const s of this.saved) {
-      const strides = s.shape.map((_, i) => s.shape.slice(i + 1).reduce((a, b) => a * b, 1));
-      p.str(s.name).global('torch._utils', '_rebuild_tensor_v2').byte(0x28);
-      p.byte(0x28)
-        .str('storage')
-        .global('torch', STORAGE_NAMES[s.dtype]!)
-        .str(s.key)
-        .str('cpu')
-        .int(s.numel);
-      p.byte(0x74, 0x51); // TUPLE, BINPERSID
-      p.int(0)
-        .tuple(s.shape)
-        .tuple(strides)
-        .byte(0x89)
-        .global('collections', 'OrderedDict')
-        .byte(0x29, 0x52);
-      p.byte(0x74, 0x52); // TUPLE, REDUCE
-    }
-    return p.byte(0x75, 0x2e).bytes(); // SETITEMS, STOP
+    return stateDictPickle(this.saved);
   }
 
   /** Write data.pkl (or `pickle` instead, for tests), version and byteorder; close. */

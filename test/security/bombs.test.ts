@@ -16,7 +16,8 @@ import { downloadModel } from '../../src/weights/hub.js';
 import { readConfigJson } from '../../src/weights/config_file.js';
 import { openTorchBin } from '../../src/weights/torch_bin.js';
 import { expectOneLineError, lxmert } from '../helpers/cli.js';
-import { buildZip, rawSafetensors, stateDictPickle, tempDir, thrown, TINY } from './helpers.js';
+import { stateDictPickle } from '../../src/weights/torch_writer.js';
+import { buildZip, rawSafetensors, tempDir, thrown, TINY } from './helpers.js';
 
 const tmp = tempDir('sec-bombs');
 afterEach(() => resetLimits());
@@ -28,7 +29,9 @@ const file = (name: string, bytes: Uint8Array) => {
 };
 
 describe('zip entries that inflate far beyond their size', () => {
-  const pkl = stateDictPickle([{ name: 'w', key: '0', numel: 1, shape: [1], stride: [1] }]);
+  const pkl = stateDictPickle([
+    { name: 'w', key: '0', dtype: 'F32', numel: 1, shape: [1], stride: [1] },
+  ]);
   const data = new Uint8Array(4);
 
   it('a deflated data.pkl claiming 2 GB is refused before inflating', async () => {
@@ -80,7 +83,7 @@ describe('zip entries that inflate far beyond their size', () => {
 describe('strided views that expand a few floats into a huge tensor', () => {
   it('a stride-0 view of 4 stored floats as [8192, 8192] is refused before allocating', async () => {
     const pkl = stateDictPickle([
-      { name: 'w', key: '0', numel: 4, shape: [8192, 8192], stride: [0, 0] },
+      { name: 'w', key: '0', dtype: 'F32', numel: 4, shape: [8192, 8192], stride: [0, 0] },
     ]);
     const bin = file(
       'stride0.bin',
@@ -99,7 +102,9 @@ describe('strided views that expand a few floats into a huge tensor', () => {
   });
 
   it('a small broadcast view (a real position_ids buffer) still opens', async () => {
-    const pkl = stateDictPickle([{ name: 'w', key: '0', numel: 4, shape: [4, 4], stride: [0, 1] }]);
+    const pkl = stateDictPickle([
+      { name: 'w', key: '0', dtype: 'F32', numel: 4, shape: [4, 4], stride: [0, 1] },
+    ]);
     const bin = file(
       'small-view.bin',
       buildZip([

@@ -100,62 +100,6 @@ export function buildZip(items: ZipItem[]): Uint8Array {
   return out;
 }
 
-/** Protocol-2 pickle writer: just what a hostile state_dict needs. */
-export class Pickler {
-  private readonly parts: number[] = [];
-  private readonly enc = new TextEncoder();
-  op(...b: number[]): this {
-    for (const x of b) this.parts.push(x);
-    return this;
-  }
-  str(s: string): this {
-    const b = this.enc.encode(s);
-    this.op(
-      0x58,
-      b.length & 0xff,
-      (b.length >> 8) & 0xff,
-      (b.length >> 16) & 0xff,
-      b.length >>> 24,
-    );
-    for (const x of b) this.parts.push(x);
-    return this;
-  }
-  global(module: string, name: string): this {
-    this.op(0x63);
-    for (const x of this.enc.encode(`${module}\n${name}\n`)) this.parts.push(x);
-    return this;
-  }
-  int(n: number): this {
-    return this.op(0x4a, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff);
-  }
-  tuple(items: number[]): this {
-    this.op(0x28);
-    for (const i of items) this.int(i);
-    return this.op(0x74);
-  }
-  bytes(): Uint8Array {
-    return Uint8Array.from(this.parts);
-  }
-}
-
-/**
- * A torch.save state_dict pickle of float32 tensors `{name: (storage key, numel, shape,
- * stride)}`, with whatever shapes and strides the test claims.
- */
-export function stateDictPickle(
-  tensors: { name: string; key: string; numel: number; shape: number[]; stride: number[] }[],
-): Uint8Array {
-  const p = new Pickler().op(0x80, 2).global('collections', 'OrderedDict').op(0x29, 0x52, 0x28);
-  for (const t of tensors) {
-    p.str(t.name).global('torch._utils', '_rebuild_tensor_v2').op(0x28);
-    p.op(0x28).str('storage').global('torch', 'FloatStorage').str(t.key).str('cpu').int(t.numel);
-    p.op(0x74, 0x51);
-    p.int(0).tuple(t.shape).tuple(t.stride).op(0x89).global('collections', 'OrderedDict');
-    p.op(0x29, 0x52, 0x74, 0x52);
-  }
-  return p.op(0x75, 0x2e).bytes();
-}
-
 /** Write `files` (name → bytes or text) into a new folder `dir`. */
 export function writeFolder(dir: string, files: Record<string, Uint8Array | string>): string {
   mkdirSync(dir, { recursive: true });
