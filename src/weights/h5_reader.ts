@@ -20,16 +20,13 @@
  * data is read; every attribute and dataset read is size-checked first; a tensor is read in
  * slices of at most SLICE_BYTES so the wasm heap stays small whatever the tensor size.
  */
-import { join } from 'node:path';
 import type * as H5 from 'h5wasm';
 import { WeightsError, formatShape } from '../errors.js';
-import { limits } from '../limits.js';
-import { readTextFile } from '../safe_file.js';
 import { openForRead } from './fs_util.js';
 import { h5wasm, mountFile } from './h5_fs.js';
 import { tfToPtName } from './h5_names.js';
 import { DTYPE_SIZE, numel, type StDtype } from '../codec/raw_tensor.js';
-import { parseIndex } from './reader.js';
+import { openIndexedShards, type IndexedShards } from './reader.js';
 import type { TensorEntry, WeightsFile } from './tensor_source.js';
 import { readAt } from './zip_reader.js';
 
@@ -464,48 +461,18 @@ export function openTfH5(path: string, root?: string): Promise<WeightsFile> {
  * Open the shards a `tf_model.h5.index.json` names (HF's `tf_shard_checkpoint`: its weight_map
  * keys are full TF names, its values shard file names in the same folder).
  */
-export async function openTfH5Index(
-  dir: string,
-  indexFile: string,
-): Promise<{ files: string[]; entries: Map<string, TensorEntry>; close(): Promise<void> }> {
-  const path = join(dir, indexFile);
-  const text = await readTextFile(path, {
-    root: dir,
-    maxBytes: limits().maxIndexBytes,
-    limitName: 'maxIndexBytes',
-  });
-  const map = parseIndex(text, path);
-  const shardNames = [...new Set(map.values())];
-  const opened: WeightsFile[] = [];
-  const close = async () => {
-    await Promise.all(opened.map((f) => f.close()));
-  };
+export async function openTfH5Index(dir: string, indexFile: string): Promise<IndexedShards> {
+  const set = await openIndexedShards(
+    dir,
+    indexFile,
+    (shard) => openH5(shard, false, dir),
+    (tf) => tfToPtName(tf).name,
+  );
   try {
-    const entries = new Map<string, TensorEntry>();
-    for (const s of shardNames) {
-      const f = await openH5(join(dir, s), false, dir);
-      opened.push(f);
-      for (const [name, e] of f.entries) {
-        if (entries.has(name))
-          throw new WeightsError(`tensor '${name}' is in more than one shard`, join(dir, s));
-        entries.set(name, e);
-      }
-    }
-    const missing = [...map].filter(([tf]) => !entries.has(tfToPtName(tf).name));
-    if (missing.length) {
-      throw new WeightsError(
-        `${missing.length} variable(s) named in the index are not in their shard: ` +
-          missing
-            .slice(0, 10)
-            .map(([n, f]) => `${n} (${f})`)
-            .join(', '),
-        path,
-      );
-    }
-    addTiedDecoder(entries);
-    return { files: [indexFile, ...shardNames], entries, close };
+    addTiedDecoder(set.entries);
   } catch (e) {
-    await close();
+    await set.close();
     throw e;
   }
+  return set;
 }

@@ -123,15 +123,39 @@ export async function openWeights(dir: string, from: WeightsFramework = 'pt'): P
   const found = await findWeightsFile(dir, from);
   if (!found)
     throw new WeightsError(`no weights: looked for ${weightFileOrder(from).join(', ')}`, dir);
-  const path = join(dir, found);
   if (found === 'tf_model.h5.index.json') {
     const set = await (await import('./h5_reader.js')).openTfH5Index(dir, found);
     return { ...set, format: 'tf-h5', sharded: true };
   }
   if (!found.endsWith('.index.json')) {
-    const f = await openWeightsFile(path, dir);
+    const f = await openWeightsFile(join(dir, found), dir);
     return { files: [found], format: f.format, sharded: false, entries: f.entries, close: f.close };
   }
+  const set = await openIndexedShards(dir, found, (shard) => openWeightsFile(shard, dir));
+  return { ...set, format: set.opened[0].format, sharded: true };
+}
+
+/** The shards of an `*.index.json`, opened, and their tensors by name (see openIndexedShards). */
+export interface IndexedShards {
+  /** The index, then the shards, as file names in the folder. */
+  files: string[];
+  opened: WeightsFile[];
+  entries: Map<string, TensorEntry>;
+  close(): Promise<void>;
+}
+
+/**
+ * Open every shard the index `dir/indexFile` names with `openShard` and merge their tensors:
+ * a tensor in two shards, or a weight_map key whose tensor (`openedName(key)`, for formats whose
+ * shards rename) is in no shard, is refused. On error every opened shard is closed.
+ */
+export async function openIndexedShards(
+  dir: string,
+  indexFile: string,
+  openShard: (path: string) => Promise<WeightsFile>,
+  openedName: (key: string) => string = (key) => key,
+): Promise<IndexedShards> {
+  const path = join(dir, indexFile);
   const text = await readTextFile(path, {
     root: dir,
     maxBytes: limits().maxIndexBytes,
@@ -146,7 +170,7 @@ export async function openWeights(dir: string, from: WeightsFramework = 'pt'): P
   try {
     const entries = new Map<string, TensorEntry>();
     for (const s of shardNames) {
-      const f = await openWeightsFile(join(dir, s), dir);
+      const f = await openShard(join(dir, s));
       opened.push(f);
       for (const [name, e] of f.entries) {
         if (entries.has(name))
@@ -154,7 +178,7 @@ export async function openWeights(dir: string, from: WeightsFramework = 'pt'): P
         entries.set(name, e);
       }
     }
-    const missing = [...map].filter(([name]) => !entries.has(name));
+    const missing = [...map].filter(([key]) => !entries.has(openedName(key)));
     if (missing.length) {
       throw new WeightsError(
         `${missing.length} tensor(s) named in the index are not in their shard: ` +
@@ -165,13 +189,7 @@ export async function openWeights(dir: string, from: WeightsFramework = 'pt'): P
         path,
       );
     }
-    return {
-      files: [found, ...shardNames],
-      format: opened[0].format,
-      sharded: true,
-      entries,
-      close,
-    };
+    return { files: [indexFile, ...shardNames], opened, entries, close };
   } catch (e) {
     await close();
     throw e;

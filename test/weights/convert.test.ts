@@ -6,11 +6,13 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WeightsError } from '../../src/errors.js';
 import { loadCheckpoint } from '../../src/weights/checkpoint.js';
 import { convertCheckpoint } from '../../src/weights/converter.js';
 import type { LxmertManifest } from '../../src/weights/manifest.js';
 import { f16ToF32, f32ToF16Bits } from '../../src/codec/float16.js';
 import { toFloat32, type RawTensor } from '../../src/codec/raw_tensor.js';
+import { openWeights } from '../../src/weights/reader.js';
 import { readSafetensors, writeSafetensors } from '../../src/weights/safetensors.js';
 import { TorchZipWriter } from '../../src/weights/torch_writer.js';
 import { FIXTURES, listDir, tempDir } from './helpers.js';
@@ -166,6 +168,33 @@ describe('sharded sources', () => {
         Buffer.from(ck.weights.get(TIED)!.bytes).equals(Buffer.from(ref.get(WORD)!.bytes)),
       ).toBe(true);
     }
+  });
+});
+
+describe('sharded sources that disagree with their index', () => {
+  it('a tensor the index names but no shard holds, and a tensor in two shards, are refused', async () => {
+    const ref = reference('lxmert-tiny');
+    const [a, b] = [...ref.keys()];
+    const dir = join(tmp, 'sharded-bad');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 's1.safetensors'), writeSafetensors(new Map([[a, ref.get(a)!]])));
+    writeFileSync(
+      join(dir, 's2.safetensors'),
+      writeSafetensors(new Map([a, b].map((k) => [k, ref.get(k)!]))),
+    );
+    const index = (weightMap: Record<string, string>) =>
+      writeFileSync(
+        join(dir, 'model.safetensors.index.json'),
+        JSON.stringify({ weight_map: weightMap }),
+      );
+    index({ [a]: 's1.safetensors', 'no.such.tensor': 's1.safetensors' });
+    await expect(openWeights(dir)).rejects.toThrow(
+      '1 tensor(s) named in the index are not in their shard: no.such.tensor (s1.safetensors)',
+    );
+    index({ [a]: 's1.safetensors', [b]: 's2.safetensors' });
+    const err = await openWeights(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WeightsError);
+    expect((err as Error).message).toContain(`tensor '${a}' is in more than one shard`);
   });
 });
 

@@ -124,6 +124,21 @@ describe('sharded tf_model.h5.index.json (HF tf_shard_checkpoint layout)', () =>
     const ck = await loadCheckpoint(dir);
     expect(sameBytes(ck.weights.get(TIED), reference().get(WORD))).toBe(true);
   });
+
+  it('an index naming a variable that is in none of the shards is refused', async () => {
+    const dir = join(tmp, 'tf-sharded-missing');
+    mkdirSync(dir);
+    copyFileSync(join(FIXTURES, 'lxmert-tiny-tf', 'config.json'), join(dir, 'config.json'));
+    await writeTfShards(dir, await fixtureVariables('lxmert-tiny-tf'), 3, 50);
+    const indexPath = join(dir, 'tf_model.h5.index.json');
+    const index = JSON.parse(readFileSync(indexPath, 'utf8'));
+    const missing = 'tf_lxmert_for_pre_training/lxmert/pooler/extra/kernel:0';
+    index.weight_map[missing] = 'tf_model-00001-of-00003.h5';
+    writeFileSync(indexPath, JSON.stringify(index));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(
+      `1 tensor(s) named in the index are not in their shard: ${missing} (tf_model-00001-of-00003.h5)`,
+    );
+  });
 });
 
 describe('Keras layout with chunked attributes', () => {
