@@ -5,36 +5,22 @@
  * faults and can be stopped. Answers are compared with LxmertVqa's in Node (cpu). Skipped when
  * /usr/bin/chromium is missing.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createServer as createVite, type ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LxmertVqa } from '../../src/app/index.js';
 import '../../src/node.js';
 import { convertCheckpoint } from '../../src/weights/converter.js';
 import { useBackend } from '../helpers/backends.js';
+import { CHROMIUM_AVAILABLE, servePage, type ServedPage } from '../helpers/browser.js';
 import { FIXTURES } from '../helpers/golden.js';
 import { loadVqaFixture } from '../pipeline/helpers.js';
 import type { AppApi, LoadReport, Question, RunOptions } from './page/main.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ROOT = join(import.meta.dirname, '..', '..');
-const ARGS = [
-  '--no-sandbox',
-  '--headless=new',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const available = existsSync(CHROMIUM);
 const fx = loadVqaFixture();
 const QUESTIONS: Question[] = fx.singles.map((c) => ({ question: c.question, imgId: c.img_id }));
 
@@ -101,14 +87,12 @@ class ModelServer {
 
 let tmp = '';
 let models: ModelServer;
-let vite: ViteDevServer | null = null;
-let browser: Browser | null = null;
-let pageUrl = '';
+let served: ServedPage | null = null;
 let manifest: { shards: { path: string; sha256: string; bytes: number }[] };
 const nodeAnswers: { labels: number[]; scores: number[] }[] = [];
 
 beforeAll(async () => {
-  if (!available) return;
+  if (!CHROMIUM_AVAILABLE) return;
   tmp = mkdtempSync(join(tmpdir(), 'lxmert-app-browser-'));
   await convertCheckpoint(join(FIXTURES, 'lxmert-vqa-tiny'), join(tmp, 'vqa'), {
     shardSize: 1_000_000,
@@ -130,38 +114,23 @@ beforeAll(async () => {
   }
   vqa.dispose();
 
-  vite = await createVite({
-    root: ROOT,
-    configFile: join(ROOT, 'vite.config.ts'),
-    logLevel: 'error',
-    // A dependency cache of its own: test files run in parallel, and a shared cache that one
-    // server re-optimizes breaks another's imports ('Failed to fetch dynamically imported module').
-    cacheDir: 'node_modules/.vite-test-app-browser',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
-    optimizeDeps: { entries: ['test/app/page/main.ts', 'src/app/worker.ts'] },
+  served = await servePage({
+    page: 'test/app/page/index.html',
+    entries: ['test/app/page/main.ts', 'src/app/worker.ts'],
+    cache: 'app-browser',
+    projectConfig: true, // cross-origin isolated, the wasm threads plugin
   });
-  await vite.listen();
-  const address = vite.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('vite: no address');
-  pageUrl = `http://127.0.0.1:${address.port}/test/app/page/index.html`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await vite?.close();
+  await served?.close();
   await models?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 async function openPage(): Promise<{ page: Page; errors: string[] }> {
   models.faults.clear();
-  const page = await browser!.newPage();
-  if (process.env.LXMERT_PAGE_LOG) page.on('console', (m) => console.log(`page: ${m.text()}`));
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(pageUrl, { timeout: 120_000 });
-  await page.waitForFunction(() => 'lxmertApp' in window, undefined, { timeout: 120_000 });
+  const { page, errors } = await served!.open('lxmertApp', 120_000);
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   return { page, errors };
 }
@@ -192,7 +161,7 @@ function expectNodeAnswers(r: LoadReport, tol: number, idx = QUESTIONS.map((_, i
 const shardPaths = () => manifest.shards.map((s) => `/vqa/${s.path}`);
 const shardRequests = (from: number) => models.requests.slice(from).filter((p) => /\.bin$/.test(p));
 
-describe.skipIf(!available)('LxmertVqa in headless Chromium', { timeout: 400_000 }, () => {
+describe.skipIf(!CHROMIUM_AVAILABLE)('LxmertVqa in headless Chromium', { timeout: 400_000 }, () => {
   it('wasm in a worker: progress, answers equal to Node, no long task; offline second load', async () => {
     const { page, errors } = await openPage();
     const mark = models.requests.length;

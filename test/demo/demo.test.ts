@@ -13,21 +13,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCheckpoint } from '../../src/weights/converter.js';
 import { FIXTURES } from '../helpers/golden.js';
-import {
-  buildSite,
-  CHROMIUM,
-  CHROMIUM_AVAILABLE,
-  launch,
-  NO_WEBGPU,
-  openPage,
-  readAnswers,
-  type Site,
-} from './site.js';
+import { CHROMIUM, CHROMIUM_AVAILABLE, launchChromium, NO_WEBGPU } from '../helpers/browser.js';
+import { buildSite, openPage, readAnswers, type Site } from './site.js';
 
 const FIXTURE = join(FIXTURES, 'lxmert-vqa-tiny');
-if (!CHROMIUM_AVAILABLE && process.env.LXMERT_REQUIRE_WEBGPU === '1') {
-  throw new Error(`LXMERT_REQUIRE_WEBGPU=1 but ${CHROMIUM} is missing`);
-}
 
 interface TinyCase {
   name: string;
@@ -50,7 +39,7 @@ beforeAll(async () => {
   site = await buildSite(async (dir) => {
     await convertCheckpoint(FIXTURE, join(dir, 'weights', 'lxmert-vqa-tiny'));
   });
-  browser = await launch(NO_WEBGPU);
+  browser = await launchChromium(NO_WEBGPU);
 });
 
 afterAll(async () => {

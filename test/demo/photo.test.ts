@@ -20,18 +20,10 @@ import '../../src/node.js'; // folder sources for LxmertVqa
 import { convertCheckpoint } from '../../src/weights/converter.js';
 import { loadDetector } from '../../src/weights/detector_node.js';
 import { FIXTURES } from '../helpers/golden.js';
-import {
-  buildSite,
-  CHROMIUM_AVAILABLE,
-  launch,
-  NO_WEBGPU,
-  openPage,
-  readAnswers,
-  type ShownAnswers,
-  type Site,
-} from './site.js';
+import { CHROMIUM_AVAILABLE, launchChromium, NO_WEBGPU } from '../helpers/browser.js';
+import { ROOT } from '../helpers/cli.js';
+import { buildSite, openPage, readAnswers, type ShownAnswers, type Site } from './site.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const DETECTOR = join(FIXTURES, 'frcnn-narrow');
 const IMAGE = join(DETECTOR, 'img_a.png');
 const QUESTION = 'What is on the table?';
@@ -74,7 +66,7 @@ beforeAll(async () => {
     await convertCheckpoint(DETECTOR, join(dir, 'weights', 'frcnn-narrow'));
     copyFileSync(IMAGE, join(dir, 'img_a.png'));
   });
-  browser = await launch(NO_WEBGPU);
+  browser = await launchChromium(NO_WEBGPU);
 });
 
 afterAll(async () => {

@@ -3,34 +3,13 @@
  * included) into a temp folder, converted models copied under its weights/, served as a static
  * site from 127.0.0.1 (no COOP/COEP headers), opened in Debian's headless Chromium.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
+import { ROOT } from '../helpers/cli.js';
 import { serveStatic, type StaticServer } from './server.js';
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_AVAILABLE = existsSync(CHROMIUM);
-const ROOT = join(import.meta.dirname, '..', '..');
-
-const COMMON = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-/** No WebGPU adapter: 'auto' falls back to WASM. */
-export const NO_WEBGPU = [...COMMON, '--headless', '--disable-gpu'];
-/** WebGPU on SwiftShader (as test/browser/webgpu.test.ts). */
-export const SWIFTSHADER_WEBGPU = [
-  ...COMMON,
-  '--headless=new',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-webgpu-adapter=swiftshader',
-];
 
 export interface Site {
   dir: string;
@@ -69,10 +48,6 @@ export async function buildSite(prepare: (dir: string) => Promise<void>): Promis
       rmSync(tmp, { recursive: true, force: true });
     },
   };
-}
-
-export function launch(args: string[]): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args });
 }
 
 export interface OpenPage {
