@@ -4,12 +4,10 @@
  *
  * Streams: tensors are read one at a time from the source file(s) and appended to the shards,
  * which are hashed as they are written. Everything goes to a temporary folder next to OUTDIR
- * that is renamed into place only when complete, and removed on any failure.
+ * that is renamed into place only when complete, and removed on any failure (model_folder.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstat, readdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { WeightsError } from '../errors.js';
 import { limits } from '../limits.js';
 import { readRegularFile } from '../safe_file.js';
@@ -17,35 +15,28 @@ import { architectureOf } from '../model/weight_names.js';
 import { readConfigJson } from './config_file.js';
 import { convertDetector, isDetectorFolder } from './detector_converter.js';
 import { checkFinite, countFloat16Saturated, float32View } from './finite.js';
-import { exists, kindOf, sha256Bytes, sha256File, sizeOf } from './fs_util.js';
+import { exists, kindOf } from './fs_util.js';
 import { downloadModel, isHubId, type HubOptions, type HubSnapshot } from './hub.js';
 import { DEFAULT_VOCAB, DEFAULT_VOCAB_SIZE, packageDataDir, resolveLabels } from './labels.js';
 import {
-  MANIFEST_FILE,
-  MANIFEST_FORMAT,
-  MANIFEST_VERSION,
   OUTPUT_DTYPES,
   quantizesToInt8,
-  weightByteLength,
   type LxmertManifest,
-  type ManifestFile,
-  type ManifestSource,
   type ManifestWeight,
   type OutputDtype,
 } from './manifest.js';
+import { describeSource, writeModelFolder, type ManifestFields } from './model_folder.js';
 import type { ProgressCallback } from './progress.js';
 import { encodeWeight } from '../codec/encoding.js';
 import { toFloat32 } from '../codec/raw_tensor.js';
 import { checkNoExtraVariables } from './h5_select.js';
 import { openWeights } from './reader.js';
 import { hasQaHead, selectWeights } from './select.js';
-import { ShardWriter } from './shard_writer.js';
 
 /** Which tensors the int8 mode quantizes (the manifest checks the same rule). */
 export { quantizesToInt8 } from './manifest.js';
 
 export const DEFAULT_SHARD_SIZE = 4 * 1024 * 1024;
-export const CONVERTER_VERSION = '0.1.0';
 
 export interface ConvertOptions extends Omit<HubOptions, 'onProgress'> {
   dtype?: OutputDtype;
@@ -64,11 +55,6 @@ export interface ConvertResult {
   bytes: number;
   /** What the conversion changed and said so (float16 saturation), one line each. */
   warnings: string[];
-}
-
-async function addFile(dir: string, name: string, bytes: Uint8Array): Promise<ManifestFile> {
-  await writeFile(join(dir, name), bytes, { flag: 'wx' });
-  return { path: name, bytes: bytes.byteLength, sha256: sha256Bytes(bytes) };
 }
 
 async function resolveSource(
@@ -145,15 +131,6 @@ export async function convertCheckpoint(
   const labels = qa ? await resolveLabels(cfg, opts.labels) : undefined;
 
   const set = await openWeights(dir, opts.from);
-  const tmp = join(
-    dirname(outDir),
-    `.${basename(outDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
-  );
-  const onSignal = (sig: NodeJS.Signals) => {
-    rmSync(tmp, { recursive: true, force: true });
-    process.kill(process.pid, sig);
-  };
-  let writer: ShardWriter | undefined;
   try {
     const where = join(dir, set.files[0]);
     if (set.format === 'tf-h5') checkNoExtraVariables(cfg, arch, set.entries, where);
@@ -172,21 +149,14 @@ export async function convertCheckpoint(
       }
       return w;
     });
-    const total = weights.reduce((a, w) => a + weightByteLength(w), 0);
-
-    await mkdir(tmp); // fails if anything (a planted link included) has the name
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    writer = new ShardWriter(tmp, total, shardSize);
     const warnings: string[] = [];
-    for (let i = 0; i < weights.length; i++) {
+    const encode = async (i: number): Promise<Uint8Array> => {
       const { entry, name } = sel.weights[i];
       const q = weights[i].quantization;
       const bytes = await entry.read();
       if (!q && entry.dtype === 'F32') {
         checkFinite(float32View(bytes), { dtype: entry.dtype, bytes }, name, where);
-        await writer.write(bytes);
-        continue;
+        return bytes;
       }
       const f32 = toFloat32({ dtype: entry.dtype, shape: entry.shape, bytes }, name);
       checkFinite(f32, { dtype: entry.dtype, bytes }, name, where);
@@ -198,54 +168,33 @@ export async function convertCheckpoint(
           );
         }
       }
-      await writer.write(encodeWeight(q?.dtype ?? 'float32', f32, entry.shape));
-    }
-    const shards = await writer.finish();
-
-    const manifest: LxmertManifest = {
-      format: MANIFEST_FORMAT,
-      version: MANIFEST_VERSION,
-      modelTopology: null,
-      weightsManifest: [{ paths: shards.map((s) => s.path), weights }],
-      architecture: arch,
-      dtype,
-      config: cfgFile.json,
-      shards,
-      tiedWeights: sel.tied,
-      source: await describeSource(dir, set.files, hub),
-      converter: { name: 'lxmert-web', version: CONVERTER_VERSION },
+      return encodeWeight(q?.dtype ?? 'float32', f32, entry.shape);
     };
-    const vocab = await findVocab(dir, cfg.vocabSize);
-    if (vocab) manifest.vocab = await addFile(tmp, 'vocab.txt', vocab);
-    if (labels) {
-      const bytes = new TextEncoder().encode(JSON.stringify(labels.labels) + '\n');
-      manifest.labels = {
-        ...(await addFile(tmp, 'labels.json', bytes)),
-        count: labels.labels.length,
-      };
-    }
-    await writeFile(join(tmp, MANIFEST_FILE), formatManifest(manifest), { flag: 'wx' });
-    if ((await kindOf(outDir)) === 'dir') await rmdir(outDir);
-    await rename(tmp, outDir);
-    return { outDir, manifest, bytes: total, warnings };
-  } catch (e) {
-    await writer?.abort();
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
+    const written = await writeModelFolder(outDir, {
+      weights,
+      encode,
+      shardSize,
+      describe: async (addFile) => {
+        const fields: ManifestFields = {
+          architecture: arch,
+          dtype,
+          config: cfgFile.json,
+          tiedWeights: sel.tied,
+          source: await describeSource(dir, set.files, hub),
+        };
+        const vocab = await findVocab(dir, cfg.vocabSize);
+        if (vocab) fields.vocab = await addFile('vocab.txt', vocab);
+        if (labels) {
+          const bytes = new TextEncoder().encode(JSON.stringify(labels.labels) + '\n');
+          fields.labels = { ...(await addFile('labels.json', bytes)), count: labels.labels.length };
+        }
+        return fields;
+      },
+    });
+    return { outDir, ...written, warnings };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await set.close();
   }
-}
-
-/** Indented JSON with number arrays (shapes) kept on one line. */
-export function formatManifest(m: LxmertManifest): string {
-  const text = JSON.stringify(m, null, 1).replace(
-    /\[\s*(-?\d[\d.e+-]*(?:,\s*-?\d[\d.e+-]*)*)\s*\]/g,
-    (_, nums: string) => `[${nums.split(/,\s*/).join(', ')}]`,
-  );
-  return text + '\n';
 }
 
 /**
@@ -279,28 +228,4 @@ async function findVocab(dir: string, vocabSize: number): Promise<Uint8Array | u
     return read(join(data, DEFAULT_VOCAB), data);
   }
   return undefined;
-}
-
-export async function describeSource(
-  dir: string,
-  files: string[],
-  hub?: HubSnapshot,
-): Promise<ManifestSource> {
-  const described: ManifestFile[] = [];
-  for (const f of files) {
-    const p = join(dir, f);
-    described.push({ path: f, bytes: (await sizeOf(p)) ?? 0, sha256: await sha256File(p) });
-  }
-  if (hub) {
-    const s: ManifestSource = {
-      kind: 'hub',
-      endpoint: hub.endpoint,
-      repo: hub.repo,
-      revision: hub.revision,
-      files: described,
-    };
-    if (hub.commit) s.commit = hub.commit;
-    return s;
-  }
-  return { kind: 'local', path: resolve(dir), files: described };
 }

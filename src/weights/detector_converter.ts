@@ -4,32 +4,20 @@
  * `model.json` manifest as LXMERT's with `architecture: "GeneralizedRCNN"`, the YAML config as
  * a JSON object in `config`, and 4 MiB shards. HF's tensors are stored as they are (BatchNorm is
  * folded into the convolutions at load, by GeneralizedRCNN.build); `*.num_batches_tracked` is
- * dropped. Written to a temporary folder renamed into place when complete, as convertCheckpoint.
+ * dropped. Written to a temporary folder renamed into place when complete (model_folder.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseFrcnnConfig, type FrcnnConfig } from '../detector/index.js';
 import { WeightsError } from '../errors.js';
-// converter.ts calls convertDetector: a cycle of function references only, resolved by call time.
-import { CONVERTER_VERSION, describeSource, formatManifest } from './converter.js';
 import { kindOf } from './fs_util.js';
 import type { HubSnapshot } from './hub.js';
-import {
-  MANIFEST_FILE,
-  MANIFEST_FORMAT,
-  MANIFEST_VERSION,
-  weightByteLength,
-  type LxmertManifest,
-  type ManifestWeight,
-  type OutputDtype,
-} from './manifest.js';
+import type { LxmertManifest, ManifestWeight, OutputDtype } from './manifest.js';
 import { encodeFloat16 } from '../codec/float16.js';
 import { toFloat32 } from '../codec/raw_tensor.js';
 import { openWeights } from './reader.js';
-import { ShardWriter } from './shard_writer.js';
+import { describeSource, writeModelFolder, type ManifestFields } from './model_folder.js';
 import {
   DETECTOR_ARCHITECTURE,
   DETECTOR_CONFIG_FILE,
@@ -88,15 +76,6 @@ export async function convertDetector(
 ): Promise<{ manifest: LxmertManifest; bytes: number }> {
   const cfg = await readDetectorConfig(dir);
   const set = await openWeights(dir);
-  const tmp = join(
-    dirname(outDir),
-    `.${basename(outDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
-  );
-  const onSignal = (sig: NodeJS.Signals) => {
-    rmSync(tmp, { recursive: true, force: true });
-    process.kill(process.pid, sig);
-  };
-  let writer: ShardWriter | undefined;
   try {
     const sel = selectDetectorWeights(cfg.config, set.entries, join(dir, set.files[0]));
     const weights: ManifestWeight[] = sel.map(({ name, shape }) => {
@@ -105,46 +84,26 @@ export async function convertDetector(
       if (q) w.quantization = q;
       return w;
     });
-    const total = weights.reduce((a, w) => a + weightByteLength(w), 0);
-    await mkdir(tmp, { recursive: true });
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    writer = new ShardWriter(tmp, total, opts.shardSize);
-    for (let i = 0; i < sel.length; i++) {
-      const { entry, name } = sel[i];
-      const bytes = await entry.read();
-      if (!weights[i].quantization && entry.dtype === 'F32') {
-        await writer.write(bytes);
-        continue;
-      }
-      const f32 = toFloat32({ dtype: entry.dtype, shape: entry.shape, bytes }, name);
-      await writer.write(weights[i].quantization ? encodeFloat16(f32) : new Uint8Array(f32.buffer));
-    }
-    const shards = await writer.finish();
-    const manifest = {
-      format: MANIFEST_FORMAT,
-      version: MANIFEST_VERSION,
-      modelTopology: null,
-      weightsManifest: [{ paths: shards.map((s) => s.path), weights }],
-      architecture: DETECTOR_ARCHITECTURE,
-      dtype: opts.dtype,
-      config: cfg.json,
-      shards,
-      tiedWeights: {},
-      source: await describeSource(dir, set.files, opts.hub),
-      converter: { name: 'lxmert-web', version: CONVERTER_VERSION },
-    } as unknown as LxmertManifest;
-    await writeFile(join(tmp, MANIFEST_FILE), formatManifest(manifest), { flag: 'wx' });
-    if ((await kindOf(outDir)) === 'dir') await rmdir(outDir);
-    await rename(tmp, outDir);
-    return { manifest, bytes: total };
-  } catch (e) {
-    await writer?.abort();
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
+    return await writeModelFolder(outDir, {
+      weights,
+      shardSize: opts.shardSize,
+      encode: async (i) => {
+        const { entry, name } = sel[i];
+        const bytes = await entry.read();
+        if (!weights[i].quantization && entry.dtype === 'F32') return bytes;
+        const f32 = toFloat32({ dtype: entry.dtype, shape: entry.shape, bytes }, name);
+        return weights[i].quantization ? encodeFloat16(f32) : new Uint8Array(f32.buffer);
+      },
+      describe: async () =>
+        ({
+          architecture: DETECTOR_ARCHITECTURE,
+          dtype: opts.dtype,
+          config: cfg.json,
+          tiedWeights: {},
+          source: await describeSource(dir, set.files, opts.hub),
+        }) as unknown as ManifestFields,
+    });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await set.close();
   }
 }
