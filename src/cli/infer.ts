@@ -2,8 +2,7 @@
  * `lxmert infer --model DIR --inputs IN.safetensors [--case NAME] --output OUT.safetensors
  *  [--backend cpu|wasm|webgpu|auto]`: run a model on inputs, write every output as float32.
  */
-import { lstat, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { lstat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, WeightsError } from '../errors.js';
 import { limits } from '../limits.js';
@@ -17,6 +16,7 @@ import { writeFileAtomic } from './atomic_write.js';
 import { backendOption } from './backend_option.js';
 import { FROM_HELP, fromOption } from './from_option.js';
 import { caseNames, checkInputSizes, inputsFromTensors } from './inputs_file.js';
+import { checkOutputFolder } from './output_folder.js';
 import { activateBackend, storedFormat } from './runtime.js';
 
 const HELP = `usage: lxmert infer --model DIR --inputs IN.safetensors [--case NAME] --output OUT.safetensors
@@ -128,16 +128,5 @@ async function checkOutputPath(path: string): Promise<void> {
       `${path}, which is ${existing.isDirectory() ? 'an existing folder' : 'not a regular file'}`,
     );
   }
-  const folder = dirname(resolve(path));
-  const kind = await stat(folder).then(
-    (st) => (st.isDirectory() ? 'dir' : 'other'),
-    () => 'missing',
-  );
-  if (kind !== 'dir') {
-    throw new InputError(
-      '--output',
-      'a path in an existing folder',
-      `${path} (${folder} is ${kind === 'missing' ? 'missing' : 'not a folder'})`,
-    );
-  }
+  await checkOutputFolder(path, '--output');
 }
