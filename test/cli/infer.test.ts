@@ -15,6 +15,21 @@ describe('lxmert infer', () => {
   const g = loadGolden('lxmert-tiny-sharp');
   const model = join(FIXTURES, 'lxmert-tiny-sharp');
   const goldens = join(model, 'golden.safetensors');
+  /** `lxmert infer`, by default of the fixture's model on its golden inputs. */
+  const infer = (o: {
+    output: string;
+    case?: string;
+    model?: string;
+    inputs?: string;
+    backend?: string;
+  }) =>
+    lxmert([
+      'infer',
+      ...['--model', o.model ?? model, '--inputs', o.inputs ?? goldens],
+      ...(o.case ? ['--case', o.case] : []),
+      ...['--output', o.output],
+      ...(o.backend ? ['--backend', o.backend] : []),
+    ]);
 
   // WebGPU: float32 rel_l2 ≤ 1e-4 (issue 5), here Dawn over SwiftShader.
   const relL2: Record<string, number> = {
@@ -26,19 +41,7 @@ describe('lxmert infer', () => {
     'writes every output within tolerance (%s, case b3_padded)',
     (backend) => {
       const out = join(tmp, `out-${backend}.safetensors`);
-      const r = lxmert([
-        'infer',
-        '--model',
-        model,
-        '--inputs',
-        goldens,
-        '--case',
-        'b3_padded',
-        '--output',
-        out,
-        '--backend',
-        backend,
-      ]);
+      const r = infer({ case: 'b3_padded', output: out, backend });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain(`(backend ${backend})`); // no silent fallback
       const got = readSafetensors(new Uint8Array(readFileSync(out)));
@@ -69,7 +72,7 @@ describe('lxmert infer', () => {
     const inPath = join(tmp, 'in32.safetensors');
     writeFileSync(inPath, writeSafetensors(ins));
     const out = join(tmp, 'out32.safetensors');
-    const r = lxmert(['infer', '--model', model, '--inputs', inPath, '--output', out]);
+    const r = infer({ inputs: inPath, output: out });
     expect(r.code, r.stderr).toBe(0);
     const got = readSafetensors(new Uint8Array(readFileSync(out))).get('question_answering_score')!;
     const d = diff(toFloat32(got), toFloat32(src.get('b3_padded/question_answering_score')!));
@@ -78,9 +81,7 @@ describe('lxmert infer', () => {
 
   it('names the cases when --case is missing', () => {
     const out = join(tmp, 'none.safetensors');
-    const line = expectOneLineError(
-      lxmert(['infer', '--model', model, '--inputs', goldens, '--output', out]),
-    );
+    const line = expectOneLineError(infer({ output: out }));
     expect(line).toMatch(
       /InputError: input_ids: expected a tensor in .*got nothing \(the file holds cases: b1_nomask, b2_36box, b3_padded; pass --case\)/,
     );
@@ -88,19 +89,7 @@ describe('lxmert infer', () => {
   });
 
   it('rejects an unknown case', () => {
-    const line = expectOneLineError(
-      lxmert([
-        'infer',
-        '--model',
-        model,
-        '--inputs',
-        goldens,
-        '--case',
-        'nope',
-        '--output',
-        join(tmp, 'x'),
-      ]),
-    );
+    const line = expectOneLineError(infer({ case: 'nope', output: join(tmp, 'x') }));
     expect(line).toMatch(/--case: expected one of: b1_nomask, b2_36box, b3_padded, got 'nope'/);
   });
 
@@ -114,43 +103,19 @@ describe('lxmert infer', () => {
   it('rejects a missing model folder and a corrupt inputs file', () => {
     expect(
       expectOneLineError(
-        lxmert([
-          'infer',
-          '--model',
-          join(tmp, 'nope'),
-          '--inputs',
-          goldens,
-          '--case',
-          'b1_nomask',
-          '--output',
-          join(tmp, 'y'),
-        ]),
+        infer({ model: join(tmp, 'nope'), case: 'b1_nomask', output: join(tmp, 'y') }),
       ),
     ).toMatch(/WeightsError/);
     const junk = join(tmp, 'junk.safetensors');
     writeFileSync(junk, Buffer.from('not a safetensors file at all'));
-    expect(
-      expectOneLineError(
-        lxmert(['infer', '--model', model, '--inputs', junk, '--output', join(tmp, 'z')]),
-      ),
-    ).toMatch(/header length \d+ runs past the end of the file/);
+    expect(expectOneLineError(infer({ inputs: junk, output: join(tmp, 'z') }))).toMatch(
+      /header length \d+ runs past the end of the file/,
+    );
   });
 
   it('checks the output folder before any work, and writes nothing', () => {
     const out = join(tmp, 'no-such-folder', 'out.safetensors');
-    const line = expectOneLineError(
-      lxmert([
-        'infer',
-        '--model',
-        model,
-        '--inputs',
-        goldens,
-        '--case',
-        'b1_nomask',
-        '--output',
-        out,
-      ]),
-    );
+    const line = expectOneLineError(infer({ case: 'b1_nomask', output: out }));
     expect(line).toMatch(
       /InputError: --output: expected a path in an existing folder, got .*is missing/,
     );
