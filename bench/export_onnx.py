@@ -18,7 +18,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_lxmert import FEAT, POS, VOCAB, Lxmert  # noqa: E402
+from torch_lxmert import Lxmert, random_inputs  # noqa: E402
 
 
 def main():
@@ -34,11 +34,7 @@ def main():
             p.error(f'--{name}: expected 1..512, got {getattr(a, name)}')
     torch.manual_seed(0)
     model = Lxmert().eval()
-    ids = torch.randint(1000, VOCAB, (a.batch, a.tokens))
-    mask = torch.ones(a.batch, a.tokens, dtype=torch.long)
-    feats = torch.relu(torch.randn(a.batch, a.boxes, FEAT))
-    xy = torch.rand(a.batch, a.boxes, 2) * 0.5
-    boxes = torch.cat([xy, xy + 0.05 + torch.rand(a.batch, a.boxes, 2) * 0.45], -1)
+    ids, mask, feats, boxes = random_inputs(a.batch, a.tokens, a.boxes)
     out = os.path.abspath(a.out)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     tmp = out + '.tmp'

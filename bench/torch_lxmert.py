@@ -102,6 +102,17 @@ class Lxmert(nn.Module):
         return self.head3(self.head_norm(nn.functional.gelu(self.head0(pooled))))
 
 
+def random_inputs(batch, tokens, boxes):
+    """Random inputs from torch's current seed: input_ids, attention_mask, visual_feats (ReLU'd
+    like detector features) and visual_pos (x1, y1, x2, y2 in [0, 1])."""
+    ids = torch.randint(1000, VOCAB, (batch, tokens))
+    mask = torch.ones(batch, tokens, dtype=torch.long)
+    feats = torch.relu(torch.randn(batch, boxes, FEAT))
+    xy = torch.rand(batch, boxes, 2) * 0.5
+    pos = torch.cat([xy, xy + 0.05 + torch.rand(batch, boxes, 2) * 0.45], -1)
+    return ids, mask, feats, pos
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--batch', type=int, default=1)
@@ -116,11 +127,7 @@ def main():
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = Lxmert().eval()
-    ids = torch.randint(1000, VOCAB, (a.batch, a.tokens))
-    mask = torch.ones(a.batch, a.tokens, dtype=torch.long)
-    feats = torch.relu(torch.randn(a.batch, a.boxes, FEAT))
-    xy = torch.rand(a.batch, a.boxes, 2) * 0.5
-    boxes = torch.cat([xy, xy + 0.05 + torch.rand(a.batch, a.boxes, 2) * 0.45], -1)
+    ids, mask, feats, boxes = random_inputs(a.batch, a.tokens, a.boxes)
     times = []
     with torch.no_grad():
         for i in range(a.warmup + a.runs):
