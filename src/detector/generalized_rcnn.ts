@@ -11,7 +11,12 @@ import { backbone, disposeResNet, loadResNet, type ResNetParams } from './backbo
 import { frcnnWidths, type FrcnnConfig } from './config.js';
 import { CELL_ANCHORS, checkFrcnnWeights } from './inventory.js';
 import { floats } from './layers.js';
-import { finalDetections, proposalPredictions, selectDetections } from './outputs.js';
+import {
+  finalDetections,
+  proposalPredictions,
+  selectDetections,
+  type FinalDetections,
+} from './outputs.js';
 import { preprocess, type RgbaImage } from './preprocess.js';
 import {
   boxFeatures,
@@ -36,29 +41,19 @@ export interface FrcnnDetectOptions {
   onStage?: (stage: FrcnnStage, ms: number) => void;
 }
 
-export interface FrcnnDetections {
+export interface FrcnnDetections extends FinalDetections {
   /** Resized (H, W). */
   imageSize: [number, number];
   /** Raw (H, W). */
   rawSize: [number, number];
   /** raw / resized (y, x), float32. */
   scalesYx: [number, number];
-  /** [slots · 4] raw-image pixels x1, y1, x2, y2 (slots = maxDetections, 36 by default). */
-  boxes: Float32Array;
-  /** [slots · 4] in [0, 1]: LXMERT's visual_pos. */
-  normalizedBoxes: Float32Array;
-  objIds: Int32Array;
-  objProbs: Float32Array;
-  attrIds: Int32Array;
-  attrProbs: Float32Array;
   /** [slots · C5]: LXMERT's visual_feats. */
   roiFeatures: Float32Array;
   /** C5. */
   featureDim: number;
   /** Detections that survived (≤ slots); the rest are zero padding. */
   numDetections: number;
-  /** [slots] 1 for real detections, 0 for padding: LXMERT's visual_attention_mask. */
-  visualAttentionMask: Float32Array;
   /** [P · 4] RPN proposals in resized-image pixels (P ≤ post_nms_topk, 300) and [P] logits. */
   proposals: Float32Array;
   proposalLogits: Float32Array;

@@ -106,12 +106,15 @@ export function selectDetections(
 
 /** The final per-detection arrays, `slots` long, zero beyond `keep.length`. */
 export interface FinalDetections {
+  /** [slots · 4] raw-image pixels x1, y1, x2, y2 (slots = maxDetections, 36 by default). */
   boxes: Float32Array;
+  /** [slots · 4] in [0, 1]: LXMERT's visual_pos. */
   normalizedBoxes: Float32Array;
   objIds: Int32Array;
   objProbs: Float32Array;
   attrIds: Int32Array;
   attrProbs: Float32Array;
+  /** [slots] 1 for real detections, 0 for padding: LXMERT's visual_attention_mask. */
   visualAttentionMask: Float32Array;
 }
 
