@@ -6,6 +6,7 @@
  */
 import type { FrcnnDetections } from '../../src/detector/index.js';
 import { toFloat32, toInt32, type RawTensor } from '../../src/codec/raw_tensor.js';
+import { maxAbs, relL2 } from '../helpers/compare.js';
 
 export interface EndToEndTolerance {
   proposal_match_iou: number;
@@ -18,6 +19,7 @@ export interface EndToEndTolerance {
   ids_equal_unless_logit_gap_below: number;
 }
 
+/** IoU of box `i` of `a` and box `j` of `b` (x1, y1, x2, y2 rows); 0 for empty boxes. */
 export function iou(a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number): number {
   const w = Math.max(0, Math.min(a[i * 4 + 2], b[j * 4 + 2]) - Math.max(a[i * 4], b[j * 4]));
   const h = Math.max(
@@ -27,7 +29,8 @@ export function iou(a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: nu
   const inter = w * h;
   const area = (v: ArrayLike<number>, k: number) =>
     (v[k * 4 + 2] - v[k * 4]) * (v[k * 4 + 3] - v[k * 4 + 1]);
-  return inter / (area(a, i) + area(b, j) - inter);
+  const union = area(a, i) + area(b, j) - inter;
+  return union > 0 ? inter / union : 0;
 }
 
 /** Greedy one-to-one match of golden boxes to ours by IoU > thr: pairs [golden, ours]. */
@@ -57,25 +60,6 @@ export function matchBoxes(
     }
   }
   return pairs;
-}
-
-function maxAbs(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = Math.abs(got[i] - ref[i]);
-    m = Number.isNaN(d) ? Infinity : Math.max(m, d);
-  }
-  return m;
-}
-
-function relL2(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (got[i] - ref[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return Math.sqrt(num / (den || 1));
 }
 
 /** Every end-to-end check of one image's detections; `golden(name)` reads `<image>/<name>`. */

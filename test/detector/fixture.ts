@@ -6,29 +6,20 @@ import { parseFrcnnConfig, type FrcnnConfig, type RgbaImage } from '../../src/de
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { toFloat32, toInt32, type RawTensor } from '../../src/codec/raw_tensor.js';
 import { FIXTURES } from '../helpers/golden.js';
+import type { EndToEndTolerance } from './e2e_checks.js';
+
+export { maxAbs, relL2 } from '../helpers/compare.js';
 
 export const FRCNN_DIR = join(FIXTURES, 'frcnn-narrow');
 export const IMAGES = ['img_a', 'img_b'] as const;
 export type ImageName = (typeof IMAGES)[number];
-
-interface EndToEndTolerance {
-  dense_rel_l2: number;
-  proposal_match_iou: number;
-  box_match_iou: number;
-  min_matched: number;
-  box_coord_max_abs_px: number;
-  roi_features_rel_l2: number;
-  probs_max_abs: number;
-  normalized_boxes_max_abs: number;
-  ids_equal_unless_logit_gap_below: number;
-}
 
 export interface FrcnnFixture {
   config: FrcnnConfig;
   weights: Map<string, RawTensor>;
   golden: Map<string, RawTensor>;
   stage: Record<string, { max_abs?: number; rel_l2?: number; max_abs_px?: number } | string>;
-  endToEnd: EndToEndTolerance;
+  endToEnd: EndToEndTolerance & { dense_rel_l2: number };
 }
 
 let cached: FrcnnFixture | null = null;
@@ -96,23 +87,4 @@ export function goldenNhwc(
   const raw = goldenRaw(image, name);
   const [n, c, h, w] = raw.shape;
   return { values: nchwToNhwc(toFloat32(raw), raw.shape), shape: [n, h, w, c] };
-}
-
-export function relL2(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (got[i] - ref[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return Math.sqrt(num / (den || 1));
-}
-
-export function maxAbs(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = Math.abs(got[i] - ref[i]);
-    m = Number.isNaN(d) ? Infinity : Math.max(m, d);
-  }
-  return m;
 }

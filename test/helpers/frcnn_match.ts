@@ -4,55 +4,14 @@
  * golden order), then per matched pair: box coordinates, roi_features, probabilities,
  * normalized boxes, and ids equal unless the golden logit gap is below 1e-3.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { toFloat32, type RawTensor } from '../../src/codec/raw_tensor.js';
-import { readSafetensors } from '../../src/weights/safetensors.js';
-import { FIXTURES } from './golden.js';
+import { matchBoxes } from '../detector/e2e_checks.js';
+import { FRCNN_DIR, goldenF32, type ImageName } from '../detector/fixture.js';
 
-export const NARROW = join(FIXTURES, 'frcnn-narrow');
+export const NARROW = FRCNN_DIR;
 
-let golden: Map<string, RawTensor> | undefined;
-export function narrowGolden(image: string, name: string): Float32Array {
-  golden ??= readSafetensors(new Uint8Array(readFileSync(join(NARROW, 'golden.safetensors'))));
-  const t = golden.get(`${image}/${name}`);
-  if (!t) throw new Error(`no golden ${image}/${name}`);
-  return toFloat32(t);
-}
-
-function iou(a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number): number {
-  const [ax1, ay1, ax2, ay2] = [a[i * 4], a[i * 4 + 1], a[i * 4 + 2], a[i * 4 + 3]];
-  const [bx1, by1, bx2, by2] = [b[j * 4], b[j * 4 + 1], b[j * 4 + 2], b[j * 4 + 3]];
-  const iw = Math.max(0, Math.min(ax2, bx2) - Math.max(ax1, bx1));
-  const ih = Math.max(0, Math.min(ay2, by2) - Math.max(ay1, by1));
-  const inter = iw * ih;
-  const union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
-  return union > 0 ? inter / union : 0;
-}
-
-/** Greedy one-to-one matching of golden boxes to ours by IoU > thr: [golden, ours] pairs. */
-export function matchBoxes(
-  gold: ArrayLike<number>,
-  ours: ArrayLike<number>,
-  thr = 0.99,
-): [number, number][] {
-  const used = new Set<number>();
-  const pairs: [number, number][] = [];
-  for (let i = 0; i < gold.length / 4; i++) {
-    let best = -1;
-    let bestIou = thr;
-    for (let j = 0; j < ours.length / 4; j++) {
-      if (used.has(j)) continue;
-      const v = iou(gold, i, ours, j);
-      if (v > bestIou) [best, bestIou] = [j, v];
-    }
-    if (best >= 0) {
-      used.add(best);
-      pairs.push([i, best]);
-    }
-  }
-  return pairs;
-}
+/** Greedy one-to-one match of golden boxes to ours by IoU > 0.99: [golden, ours] pairs. */
+const match = (gold: ArrayLike<number>, ours: ArrayLike<number>) =>
+  matchBoxes(gold, ours, gold.length / 4, ours.length / 4, 0.99);
 
 export interface FinalDetectionsLike {
   boxes: ArrayLike<number>;
@@ -79,7 +38,7 @@ export interface E2eReport {
 
 /** Compare one image's final detections with its goldens (README B). */
 export function compareEndToEnd(image: string, got: FinalDetectionsLike): E2eReport {
-  const g = (n: string) => narrowGolden(image, n);
+  const g = (n: string) => goldenF32(image as ImageName, n);
   const [gBoxes, gNorm, gFeat] = [g('boxes'), g('normalized_boxes'), g('roi_features')];
   const [gObj, gAttr, gObjP, gAttrP] = [
     g('obj_ids'),
@@ -89,7 +48,7 @@ export function compareEndToEnd(image: string, got: FinalDetectionsLike): E2eRep
   ];
   const [objGap, attrGap] = [g('obj_logit_gap'), g('attr_logit_gap')];
   const d = got.featureDim;
-  const pairs = matchBoxes(gBoxes, got.boxes);
+  const pairs = match(gBoxes, got.boxes);
   let boxMaxAbs = 0;
   let probsMaxAbs = 0;
   let normalizedMaxAbs = 0;
@@ -125,7 +84,7 @@ export function compareEndToEnd(image: string, got: FinalDetectionsLike): E2eRep
     normalizedMaxAbs,
     idMismatches,
   };
-  if (got.proposals) report.proposalsMatched = matchBoxes(g('proposals'), got.proposals).length;
+  if (got.proposals) report.proposalsMatched = match(g('proposals'), got.proposals).length;
   return report;
 }
 
