@@ -4,21 +4,23 @@
  * 640×480 picture, which the real config resizes to 800×1067 (the PyTorch peer's size).
  */
 import { readFile } from 'node:fs/promises';
-import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  formatStepReport,
   frcnnFullConfig,
   GeneralizedRCNN,
+  meterSteps,
   parseFrcnnConfig,
   randomFrcnnWeights,
   type FrcnnConfig,
+  type StepReport,
 } from '../detector/index.js';
 import type { RawTensor } from '../codec/raw_tensor.js';
 import { UsageError } from '../errors.js';
 import type { RgbaImage } from '../features/image.js';
 import { readImageFile } from '../features/image_node.js';
 import { loadDetector } from '../weights/detector_node.js';
-import { gpuMemory, trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
+import { gpuMemory } from '../../kernels/runtime/dispatch_counter.js';
 import { backendReport } from './runtime.js';
 
 export interface DetectorBenchOptions {
@@ -50,6 +52,11 @@ export interface DetectorBenchResult {
   gpu_bytes_allocated?: number;
   /** Device → host reads (dataSync / data) during one detect. */
   read_backs?: number;
+  /**
+   * Per step of one detect (preprocess, backbone, rpn, roiPool, res5, heads, nms): dispatches,
+   * read-backs and their bytes, peak GPU bytes (webgpu), peak tensor bytes (every backend).
+   */
+  steps: StepReport;
 }
 
 /** A seeded 640×480 synthetic picture (gradients and rectangles). */
@@ -99,31 +106,6 @@ async function randomConfig(spec: string): Promise<FrcnnConfig> {
   return parseFrcnnConfig(text, spec);
 }
 
-/** Count device → host reads of the webgpu backend while `f` runs. */
-async function countReadBacks<T>(f: () => Promise<T>): Promise<[T, number]> {
-  if (tf.getBackend() !== 'webgpu') return [await f(), 0];
-  const b = tf.backend() as WebGPUBackend & {
-    read: WebGPUBackend['read'];
-    readSync: WebGPUBackend['readSync'];
-  };
-  let n = 0;
-  const [read, readSync] = [b.read, b.readSync];
-  b.read = (id) => {
-    n++;
-    return read.call(b, id);
-  };
-  b.readSync = (id) => {
-    n++;
-    return readSync.call(b, id);
-  };
-  try {
-    return [await f(), n];
-  } finally {
-    b.read = read;
-    b.readSync = readSync;
-  }
-}
-
 export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
   const t0 = performance.now();
   let config: FrcnnConfig;
@@ -147,6 +129,7 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
   let profile: Awaited<ReturnType<typeof tf.profile>>;
   let dispatches: number;
   let readBacks: number;
+  let report: StepReport;
   let gpu: ReturnType<typeof gpuMemory>;
   try {
     for (let i = 0; i < o.warmup + o.runs; i++) {
@@ -155,14 +138,20 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
       if (i >= o.warmup) times.push(performance.now() - s);
       numDetections = d.numDetections;
     }
-    const counter = trackDispatches();
-    [profile, readBacks] = await countReadBacks(() =>
-      tf.profile(async () => {
-        await model.detect(image);
-        return [];
-      }),
-    );
-    dispatches = counter.stop().total;
+    // One more detect, metered per step (no onStage: its timing read-back would count).
+    let steps!: StepReport;
+    profile = await tf.profile(async () => {
+      const meter = meterSteps();
+      try {
+        await model.detect(image, { onStep: meter.onStep });
+      } finally {
+        steps = await meter.stop();
+      }
+      return [];
+    });
+    report = steps;
+    dispatches = Object.values(steps).reduce((n, c) => n + c.dispatches, 0);
+    readBacks = Object.values(steps).reduce((n, c) => n + c.readBacks, 0);
     gpu = gpuMemory();
   } finally {
     model.dispose();
@@ -181,6 +170,7 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
     new_tensors_per_image: profile.newTensors,
     peak_rss_mib: process.resourceUsage().maxRSS / 1024,
     parameter_count: parameters,
+    steps: report,
   };
   if (result.backend === 'webgpu') {
     result.dispatches = dispatches;
@@ -198,6 +188,8 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
           `GPU: ${dispatches} dispatches and ${readBacks} read-backs per image; ${((gpu?.bytesInUse ?? 0) / 2 ** 20).toFixed(1)} MiB in GPU buffers, ${((gpu?.bytesAllocated ?? 0) / 2 ** 20).toFixed(1)} MiB allocated`,
         ]
       : []),
+    `per step (one detect):`,
+    ...formatStepReport(report, result.backend === 'webgpu'),
     `detect: median ${median.toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms per image`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -25,6 +25,24 @@ import { cellAnchors, disposeRpnHead, loadRpnHead, rpn, type RpnHeadParams } fro
 /** The stages detect() reports through `onStage`. */
 export type FrcnnStage = 'preprocess' | 'backbone' | 'rpn' | 'roiHeads' | 'outputs';
 
+/**
+ * The finer steps detect() announces through `onStep`, in HF's module order: RoIPool and res5
+ * alternate once per region chunk; `heads` is the box predictor with its softmax/argmax and
+ * read-back, `nms` the final selection and the roi_features read-back.
+ */
+export type FrcnnStep = 'preprocess' | 'backbone' | 'rpn' | 'roiPool' | 'res5' | 'heads' | 'nms';
+
+/** Every FrcnnStep, in order. */
+export const FRCNN_STEPS: readonly FrcnnStep[] = [
+  'preprocess',
+  'backbone',
+  'rpn',
+  'roiPool',
+  'res5',
+  'heads',
+  'nms',
+];
+
 export interface FrcnnDetectOptions {
   signal?: AbortSignal;
   /** Detections returned (and padded to); default the config's max_detections (36). */
@@ -34,6 +52,12 @@ export interface FrcnnDetectOptions {
    * option the backbone ends at a 4-byte one, so that its time is its own).
    */
   onStage?: (stage: FrcnnStage, ms: number) => void;
+  /**
+   * Called as each step begins, before it issues any work (per-step dispatch, read-back and
+   * memory counters: everything issued until the next call belongs to this step). Adds no
+   * read-back.
+   */
+  onStep?: (step: FrcnnStep) => void;
 }
 
 export interface FrcnnDetections {
@@ -132,7 +156,7 @@ export class GeneralizedRCNN {
   /** The 36 (maxDetections) regions of one image, as LXMERT reads them. */
   async detect(image: RgbaImage, options: FrcnnDetectOptions = {}): Promise<FrcnnDetections> {
     if (this.disposed) throw new InputError('detector', 'a detector not disposed', 'disposed');
-    const { signal, onStage } = options;
+    const { signal, onStage, onStep } = options;
     const slots = options.maxDetections ?? this.config.maxDetections;
     if (!Number.isInteger(slots) || slots < 1) {
       throw new InputError('maxDetections', 'a positive integer', String(slots));
@@ -145,10 +169,12 @@ export class GeneralizedRCNN {
       t = now;
     };
     throwIfAborted(signal);
+    onStep?.('preprocess');
     const pre = preprocess(image, config);
     lap('preprocess');
     let res4: tf.Tensor4D;
     try {
+      onStep?.('backbone');
       res4 = backbone(pre.input, this.backboneParams);
     } finally {
       pre.input.dispose();
@@ -161,11 +187,20 @@ export class GeneralizedRCNN {
         corner.dispose();
         lap('backbone');
       }
+      onStep?.('rpn');
       const proposals = await rpn(res4, this.rpnParams, pre.imageSize, config);
       lap('rpn');
       throwIfAborted(signal);
-      const features = boxFeatures(res4, proposals.proposals, this.roiParams, config);
+      const features = boxFeatures(
+        res4,
+        proposals.proposals,
+        this.roiParams,
+        config,
+        undefined,
+        onStep,
+      );
       try {
+        onStep?.('heads');
         const pred = boxPredictor(features, this.roiParams.boxPredictor);
         let perProposal;
         try {
@@ -179,6 +214,7 @@ export class GeneralizedRCNN {
         }
         lap('roiHeads');
         throwIfAborted(signal);
+        onStep?.('nms');
         const sel = selectDetections(
           perProposal,
           proposals.proposals,
