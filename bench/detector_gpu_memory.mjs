@@ -1,4 +1,4 @@
-/* global console, process */
+/* global console, process, performance */
 // Peak GPU memory of the full-size detector, estimated without a GPU (issue 9 item 8): one
 // detect() on wasm — same graph, same tensor shapes and lifetimes as on webgpu — while every
 // tensor allocation and disposal is replayed through a model of tf.js webgpu's BufferManager:
