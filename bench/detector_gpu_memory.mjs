@@ -10,7 +10,7 @@
 //     15 kernel outputs (an upper bound: tf.js releases tensors not used in the open batch at once).
 // Weights count from the start (they are uploaded before the timed detect). Per step (meterSteps)
 // it prints live tensor bytes (exact) and the modelled GPU bytes in use / allocated.
-//   npm run build && node bench/detector_gpu_memory.mjs [DIR] [BINDING_BYTES]
+//   npm run build && [SUBMIT_BATCH=15] node bench/detector_gpu_memory.mjs [DIR] [BINDING_BYTES]
 // DIR defaults to /tmp/lxmert-frcnn-full (bench/detector_vs_torch.sh makes it); BINDING_BYTES
 // sets LXMERT_MAX_BINDING_BYTES (a GPU's maxStorageBufferBindingSize), default unset.
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,7 +26,8 @@ import { loadDetector } from '../dist/src/weights/detector_node.js';
 
 const dir = process.argv[2] ?? '/tmp/lxmert-frcnn-full';
 const binding = Number(process.argv[3] ?? 0);
-const BATCH = 15;
+// tf.js's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE (default 15); SUBMIT_BATCH=1 models a submit per dispatch.
+const BATCH = Number(process.env.SUBMIT_BATCH ?? 15);
 await tf.setBackend('wasm');
 tf.enableProdMode();
 if (binding > 0) tf.env().set('LXMERT_MAX_BINDING_BYTES', binding);
@@ -34,9 +35,9 @@ const det = await loadDetector(dir);
 const model = GeneralizedRCNN.build(det.config, det.weights);
 const image = await readImageFile(`${dir}/image.png`);
 console.log(
-  `detector ${dir}; image ${image.width}x${image.height}; res5 chunk ≤ ${regionChunkRows(det.config)} regions`,
+  `detector ${dir}; image ${image.width}x${image.height}; res5 chunk ≤ ${regionChunkRows(det.config)} regions; submit every ${BATCH} dispatches`,
 );
-await model.detect(image); // warm-up
+// No warm-up: on wasm the weights are in memory from build(), and the model below starts from them.
 
 const backend = tf.backend();
 const sizes = new Map(); // dataId → bytes
@@ -111,6 +112,7 @@ console.log(
     modelled_gpu_in_use_bytes: peak('inUse'),
     modelled_gpu_allocated_bytes: peak('allocated'),
     res5_chunk_rows: regionChunkRows(det.config),
+    submit_batch: BATCH,
   }),
 );
 model.dispose();

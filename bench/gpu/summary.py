@@ -59,6 +59,12 @@ def report(out, suffix):
                   f"read-backs inside backbone/RoIPool/res5: {inside} (target 0: {inside == 0})")
     elif (out / "detector.err").exists():
         print("detector: no result\n" + (out / "detector.err").read_text()[-1500:])
+    d15 = load(out / "detector.b15.json")
+    if d15:
+        steps15 = d15.get("steps") or {}
+        gpu15 = max((c["peakGpuBytesAllocated"] for c in steps15.values()), default=0)
+        print(f"detector with tf.js's submit batch 15: median {d15['median_ms']:.1f} ms per image, "
+              f"peak GPU memory {gpu15 / 2**20:.0f} MiB allocated")
     if dt:
         print(f"detector PyTorch port ({dt['backend']}): median {dt['median_ms']:.1f} ms per image")
         if d:

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  DETECT_SUBMIT_BATCH,
   formatStepReport,
   frcnnFullConfig,
   GeneralizedRCNN,
@@ -30,6 +31,8 @@ export interface DetectorBenchOptions {
   runs: number;
   warmup: number;
   seed: number;
+  /** webgpu: submit every N dispatches while detecting (detect()'s submitBatch). */
+  submitBatch?: number;
   json: boolean;
   backend: string;
 }
@@ -47,6 +50,8 @@ export interface DetectorBenchResult {
   /** Process peak resident set size, MiB (getrusage). */
   peak_rss_mib: number;
   parameter_count: number;
+  /** webgpu: dispatches per submit while detecting. */
+  submit_batch?: number;
   dispatches?: number;
   gpu_bytes?: number;
   gpu_bytes_allocated?: number;
@@ -134,7 +139,7 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
   try {
     for (let i = 0; i < o.warmup + o.runs; i++) {
       const s = performance.now();
-      const d = await model.detect(image);
+      const d = await model.detect(image, { submitBatch: o.submitBatch });
       if (i >= o.warmup) times.push(performance.now() - s);
       numDetections = d.numDetections;
     }
@@ -143,7 +148,7 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
     profile = await tf.profile(async () => {
       const meter = meterSteps();
       try {
-        await model.detect(image, { onStep: meter.onStep });
+        await model.detect(image, { onStep: meter.onStep, submitBatch: o.submitBatch });
       } finally {
         steps = await meter.stop();
       }
@@ -177,6 +182,7 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
     result.gpu_bytes = gpu?.bytesInUse ?? 0;
     result.gpu_bytes_allocated = gpu?.bytesAllocated ?? 0;
     result.read_backs = readBacks;
+    result.submit_batch = o.submitBatch ?? DETECT_SUBMIT_BATCH;
   }
   const lines = [
     `backend: ${backendReport()}`,
@@ -185,7 +191,7 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
     `memory: peak ${(profile.peakBytes / 2 ** 20).toFixed(1)} MiB of tensors in one detect, ${profile.newTensors} tensors left after it; peak RSS ${result.peak_rss_mib.toFixed(0)} MiB`,
     ...(result.backend === 'webgpu'
       ? [
-          `GPU: ${dispatches} dispatches and ${readBacks} read-backs per image; ${((gpu?.bytesInUse ?? 0) / 2 ** 20).toFixed(1)} MiB in GPU buffers, ${((gpu?.bytesAllocated ?? 0) / 2 ** 20).toFixed(1)} MiB allocated`,
+          `GPU: ${dispatches} dispatches and ${readBacks} read-backs per image (a submit every ${result.submit_batch}); ${((gpu?.bytesInUse ?? 0) / 2 ** 20).toFixed(1)} MiB in GPU buffers, ${((gpu?.bytesAllocated ?? 0) / 2 ** 20).toFixed(1)} MiB allocated`,
         ]
       : []),
     `per step (one detect):`,

@@ -58,7 +58,21 @@ export interface FrcnnDetectOptions {
    * read-back.
    */
   onStep?: (step: FrcnnStep) => void;
+  /**
+   * webgpu only: tf.js's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE while this detect runs (restored
+   * after). tf.js keeps the buffer of a tensor disposed before its commands are submitted until
+   * the next submit, which by default comes every 15 dispatches: at 800×1067 that holds about
+   * three bottlenecks' activations at once and fills the buffer pool with sizes that are never
+   * reused. Default 1 (submit after every dispatch): modelled peak GPU memory at full size 1.0 GB
+   * instead of 2.6 GB (BENCHMARKS.md, "Peak GPU memory"). The flag is global: other tf.js work
+   * that runs while this detect awaits sees it too.
+   */
+  submitBatch?: number;
 }
+
+/** The submitBatch detect() uses by default (see FrcnnDetectOptions). */
+export const DETECT_SUBMIT_BATCH = 1;
+const SUBMIT_FLAG = 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE';
 
 export interface FrcnnDetections {
   /** Resized (H, W). */
@@ -156,6 +170,21 @@ export class GeneralizedRCNN {
   /** The 36 (maxDetections) regions of one image, as LXMERT reads them. */
   async detect(image: RgbaImage, options: FrcnnDetectOptions = {}): Promise<FrcnnDetections> {
     if (this.disposed) throw new InputError('detector', 'a detector not disposed', 'disposed');
+    const batch = options.submitBatch ?? DETECT_SUBMIT_BATCH;
+    if (!Number.isInteger(batch) || batch < 1) {
+      throw new InputError('submitBatch', 'a positive integer', String(batch));
+    }
+    if (tf.getBackend() !== 'webgpu') return this.run(image, options);
+    const previous = tf.env().getNumber(SUBMIT_FLAG);
+    tf.env().set(SUBMIT_FLAG, batch);
+    try {
+      return await this.run(image, options);
+    } finally {
+      tf.env().set(SUBMIT_FLAG, previous);
+    }
+  }
+
+  private async run(image: RgbaImage, options: FrcnnDetectOptions): Promise<FrcnnDetections> {
     const { signal, onStage, onStep } = options;
     const slots = options.maxDetections ?? this.config.maxDetections;
     if (!Number.isInteger(slots) || slots < 1) {

@@ -54,7 +54,7 @@ export {
 export type { RoiHeadsParams, BoxPredictorParams, PredictorOutputs } from './roi_heads.js';
 export { proposalPredictions, selectDetections, finalDetections } from './outputs.js';
 export type { ProposalPredictions, DetectionSelection, FinalDetections } from './outputs.js';
-export { GeneralizedRCNN, FRCNN_STEPS } from './generalized_rcnn.js';
+export { GeneralizedRCNN, FRCNN_STEPS, DETECT_SUBMIT_BATCH } from './generalized_rcnn.js';
 export type {
   FrcnnDetectOptions,
   FrcnnDetections,
