@@ -44,7 +44,7 @@ export interface DetectorBenchResult {
   backend: string;
   image_hw: [number, number];
   num_detections: number;
-  /** Peak bytes of live tf.js tensors during one detect (tf.profile). */
+  /** Peak bytes of live tf.js tensors during one detect (weights included; meterSteps). */
   peak_tensor_bytes: number;
   new_tensors_per_image: number;
   /** Process peak resident set size, MiB (getrusage). */
@@ -131,7 +131,8 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
   const loadMs = performance.now() - t0;
   const times: number[] = [];
   let numDetections = 0;
-  let profile: Awaited<ReturnType<typeof tf.profile>>;
+  let peakBytes: number;
+  let newTensors: number;
   let dispatches: number;
   let readBacks: number;
   let report: StepReport;
@@ -143,20 +144,20 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
       if (i >= o.warmup) times.push(performance.now() - s);
       numDetections = d.numDetections;
     }
-    // One more detect, metered per step (no onStage: its timing read-back would count).
-    let steps!: StepReport;
-    profile = await tf.profile(async () => {
-      const meter = meterSteps();
-      try {
-        await model.detect(image, { onStep: meter.onStep, submitBatch: o.submitBatch });
-      } finally {
-        steps = await meter.stop();
-      }
-      return [];
-    });
-    report = steps;
-    dispatches = Object.values(steps).reduce((n, c) => n + c.dispatches, 0);
-    readBacks = Object.values(steps).reduce((n, c) => n + c.readBacks, 0);
+    // One more detect, metered per step: no onStage (its timing read-back would count) and no
+    // tf.profile (it times every kernel, and on webgpu a timed kernel is never submitted, so no
+    // buffer is released until the next read-back: GPU bytes would be those of no submits).
+    const tensorsBefore = tf.memory().numTensors;
+    const meter = meterSteps();
+    try {
+      await model.detect(image, { onStep: meter.onStep, submitBatch: o.submitBatch });
+    } finally {
+      report = await meter.stop();
+    }
+    newTensors = tf.memory().numTensors - tensorsBefore;
+    peakBytes = Math.max(...Object.values(report).map((c) => c.peakTensorBytes));
+    dispatches = Object.values(report).reduce((n, c) => n + c.dispatches, 0);
+    readBacks = Object.values(report).reduce((n, c) => n + c.readBacks, 0);
     gpu = gpuMemory();
   } finally {
     model.dispose();
@@ -171,8 +172,8 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
     backend: tf.getBackend(),
     image_hw: [image.height, image.width],
     num_detections: numDetections,
-    peak_tensor_bytes: profile.peakBytes,
-    new_tensors_per_image: profile.newTensors,
+    peak_tensor_bytes: peakBytes,
+    new_tensors_per_image: newTensors,
     peak_rss_mib: process.resourceUsage().maxRSS / 1024,
     parameter_count: parameters,
     steps: report,
@@ -188,7 +189,7 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
     `backend: ${backendReport()}`,
     `detector: ${o.detector ?? `random ${o.random} (seed ${o.seed})`}, ${(parameters / 1e6).toFixed(1)} M parameters; image ${image.width}x${image.height} (W x H), resized to min ${config.minSizeTest} / max ${config.maxSizeTest}`,
     `load: ${loadMs.toFixed(0)} ms; runs: ${o.runs} after ${o.warmup} warm-up; ${numDetections} detections`,
-    `memory: peak ${(profile.peakBytes / 2 ** 20).toFixed(1)} MiB of tensors in one detect, ${profile.newTensors} tensors left after it; peak RSS ${result.peak_rss_mib.toFixed(0)} MiB`,
+    `memory: peak ${(peakBytes / 2 ** 20).toFixed(1)} MiB of tensors in one detect, ${newTensors} tensors left after it; peak RSS ${result.peak_rss_mib.toFixed(0)} MiB`,
     ...(result.backend === 'webgpu'
       ? [
           `GPU: ${dispatches} dispatches and ${readBacks} read-backs per image (a submit every ${result.submit_batch}); ${((gpu?.bytesInUse ?? 0) / 2 ** 20).toFixed(1)} MiB in GPU buffers, ${((gpu?.bytesAllocated ?? 0) / 2 ** 20).toFixed(1)} MiB allocated`,

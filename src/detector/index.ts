@@ -48,7 +48,7 @@ export {
   loadRoiHeads,
   disposeRoiHeads,
   regionChunkRows,
-  regionChunks,
+  evenChunkRows,
   REGION_CHUNK_BYTES,
 } from './roi_heads.js';
 export type { RoiHeadsParams, BoxPredictorParams, PredictorOutputs } from './roi_heads.js';

@@ -60,12 +60,14 @@ export function disposeRoiHeads(p: RoiHeadsParams): void {
 }
 
 /**
- * Bytes the largest tensor of one res5 chunk may take, on every backend: it bounds the peak
- * memory of the region stage (about 7 such tensors live at once in a bottleneck; see
- * BENCHMARKS.md "Peak GPU memory"), not only the device's binding limit, which on a GPU with
- * 4 GiB bindings would put all 300 full-size regions (≈ 2 GB of res5 activations) in one chunk.
+ * Bytes the largest tensor of one res5 chunk may take, on every backend: it bounds the region
+ * stage's memory (several such tensors are live in a bottleneck, and on webgpu the buffer pool
+ * keeps one set per distinct chunk shape), not only the device's binding limit, which on a GPU
+ * with 4 GiB bindings would put all 300 full-size regions in one chunk (≈ 2 GB of res5
+ * activations). 128 MiB: 37 full-size regions, 300 in 9 even chunks (BENCHMARKS.md, "Peak GPU
+ * memory"); also WebGPU's default maxStorageBufferBindingSize.
  */
-export const REGION_CHUNK_BYTES = 256 * 2 ** 20;
+export const REGION_CHUNK_BYTES = 128 * 2 ** 20;
 
 /**
  * Regions per res5 chunk: the largest tensor a chunk makes (a conv's output, or the 3×3 conv's
@@ -92,17 +94,13 @@ export function regionChunkRows(config: FrcnnConfig): number {
 }
 
 /**
- * Chunk boundaries for `n` regions, at most `maxRows` each, as even as possible (300 regions at
- * 74 rows → 60, 60, 60, 60, 60): equal shapes let tf.js's webgpu buffer pool, which reuses
- * buffers of the exact same size only, serve every chunk from the first one's buffers.
+ * Rows per chunk for `n` regions, at most `maxRows`: the fewest chunks, all of one size (300
+ * regions at 37 rows → 9 chunks of 34, the last padded with 6 repeated boxes). One shape lets
+ * tf.js's webgpu buffer pool, which reuses buffers of exactly the same size only, serve every
+ * chunk from the first one's buffers.
  */
-export function regionChunks(n: number, maxRows: number): [number, number][] {
-  const count = Math.ceil(n / Math.max(1, maxRows));
-  const out: [number, number][] = [];
-  for (let i = 0; i < count; i++) {
-    out.push([Math.round((i * n) / count), Math.round(((i + 1) * n) / count)]);
-  }
-  return out;
+export function evenChunkRows(n: number, maxRows: number): number {
+  return Math.ceil(n / Math.ceil(n / Math.max(1, maxRows)));
 }
 
 /** RoIPool of res4 [1, Hf, Wf, C4] at boxes [R, 4] (resized-image pixels) → [R, P, P, C4]. */
@@ -116,9 +114,9 @@ export function res5Features(pooled: tf.Tensor4D, p: RoiHeadsParams): tf.Tensor2
 }
 
 /**
- * box_features [R, C5] of every proposal: RoIPool + res5 + mean, in even chunks of at most
- * `chunkRows` regions (default regionChunkRows). No read-back. `onStep` is told when each
- * chunk's RoIPool and res5 begin (for per-step counters).
+ * box_features [R, C5] of every proposal: RoIPool + res5 + mean, in chunks of one size of at
+ * most `chunkRows` regions (default regionChunkRows; see evenChunkRows). No read-back. `onStep`
+ * is told when each chunk's RoIPool and res5 begin (for per-step counters).
  */
 export function boxFeatures(
   res4: tf.Tensor4D,
@@ -131,15 +129,21 @@ export function boxFeatures(
   const n = proposals.length / 4;
   const c5 = frcnnWidths(config).c5;
   if (n === 0) return tf.zeros([0, c5]);
+  const rows = evenChunkRows(n, chunkRows);
   const parts: tf.Tensor2D[] = [];
-  for (const [r0, r1] of regionChunks(n, chunkRows)) {
+  for (let r0 = 0; r0 < n; r0 += rows) {
+    const r1 = Math.min(n, r0 + rows);
+    const boxes = new Float32Array(rows * 4);
+    boxes.set(proposals.subarray(r0 * 4, r1 * 4));
+    // Padding rows repeat the last box; their features are sliced off.
+    for (let r = r1 - r0; r < rows; r++) boxes.copyWithin(r * 4, (r1 - r0 - 1) * 4, (r1 - r0) * 4);
     parts.push(
       tf.tidy(() => {
         onStep?.('roiPool');
-        const boxes = tf.tensor2d(proposals.subarray(r0 * 4, r1 * 4), [r1 - r0, 4]);
-        const pooled = roiPoolRes4(res4, boxes, config); // [rows, P, P, C4]
+        const pooled = roiPoolRes4(res4, tf.tensor2d(boxes, [rows, 4]), config); // [rows, P, P, C4]
         onStep?.('res5');
-        return res5Features(pooled, p);
+        const f = res5Features(pooled, p); // [rows, C5]
+        return r1 - r0 < rows ? tf.slice(f, [0, 0], [r1 - r0, -1]) : f;
       }),
     );
   }

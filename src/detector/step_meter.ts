@@ -59,8 +59,9 @@ export function meterSteps(): StepMeter {
   const engine = tf.engine();
   let stopped: Promise<StepReport> | undefined;
 
-  // Live bytes only fall at a disposal, so sampling before each one (and at each step boundary
-  // and dispatch) sees every peak.
+  // Live tensor bytes only rise when the engine tracks a new tensor: sampled after each one.
+  // GPU bytes rise at a dispatch (or an upload) and fall at a disposal or a submit: sampled at
+  // each dispatch, before each disposal and at each step boundary.
   const sample = () => {
     if (!current) return;
     current.peakTensorBytes = Math.max(current.peakTensorBytes, engine.state.numBytes);
@@ -78,6 +79,12 @@ export function meterSteps(): StepMeter {
     return typeof n === 'number' ? n : 0;
   };
 
+  type Track = (typeof engine)['trackTensor'];
+  const trackTensor: Track = engine.trackTensor;
+  engine.trackTensor = (a, b) => {
+    trackTensor.call(engine, a, b);
+    if (current) current.peakTensorBytes = Math.max(current.peakTensorBytes, engine.state.numBytes);
+  };
   const original = {
     read: backend.read,
     readSync: backend.readSync,
@@ -128,6 +135,7 @@ export function meterSteps(): StepMeter {
   async function detach(): Promise<StepReport> {
     sample();
     current = null;
+    engine.trackTensor = trackTensor;
     backend.read = original.read;
     backend.readSync = original.readSync;
     backend.disposeData = original.disposeData;
