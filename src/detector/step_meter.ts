@@ -91,16 +91,24 @@ export function meterSteps(): StepMeter {
     disposeData: backend.disposeData,
     runWebGPUProgram: webgpu ? backend.runWebGPUProgram : undefined,
   };
+  // A backend's read may call its own readSync (wasm, cpu): one read-back, counted once.
+  let inRead = false;
   backend.read = (dataId) => {
     const step = current;
     if (step) step.readBacks++;
-    const result = original.read.call(backend, dataId);
+    inRead = true;
+    let result;
+    try {
+      result = original.read.call(backend, dataId);
+    } finally {
+      inRead = false;
+    }
     if (step) pending.push(result.then((v) => void (step.readBackBytes += countRead(v))));
     return result;
   };
   backend.readSync = (dataId) => {
     const result = original.readSync.call(backend, dataId);
-    if (current) {
+    if (current && !inRead) {
       current.readBacks++;
       current.readBackBytes += countRead(result);
     }

@@ -58,6 +58,12 @@ describe('lxmert bench, detector', () => {
     expect(expectOneLineError(lxmert(['bench', '--random-detector', 'half']))).toMatch(
       /--random-detector: expected 'full' or a config.yaml path/,
     );
+    expect(expectOneLineError(lxmert(['bench', '--random', 'vqa', '--submit-batch', '1']))).toMatch(
+      /--submit-batch needs --detector/,
+    );
+    expect(
+      expectOneLineError(lxmert(['bench', '--detector', NARROW, '--submit-batch', '0'])),
+    ).toMatch(/submit-batch/);
     expect(expectOneLineError(lxmert(['bench', '--detector', NARROW, '--tokens', '5']))).toMatch(
       /--tokens does not apply/,
     );
