@@ -21,8 +21,7 @@ const NARROW = new URL('../test/fixtures/frcnn-narrow/', import.meta.url).pathna
 await tf.setBackend(process.argv[2] ?? 'wasm');
 const golden = readSafetensors(new Uint8Array(readFileSync(join(NARROW, 'golden.safetensors'))));
 const g = (img, n) => toFloat32(golden.get(`${img}/${n}`));
-const f16 = (t) =>
-  fromFloat32(decodeFloat16(float16Bits(encodeFloat16(toFloat32(t)))), t.shape);
+const f16 = (t) => fromFloat32(decodeFloat16(float16Bits(encodeFloat16(toFloat32(t)))), t.shape);
 const i8 = (t) => {
   const [r, c] = [t.shape[0], t.shape.slice(1).reduce((a, b) => a * b, 1)];
   return fromFloat32(dequantizeInt8(quantizeInt8(toFloat32(t), r, c), c), t.shape);
