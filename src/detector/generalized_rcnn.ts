@@ -63,7 +63,7 @@ export interface FrcnnDetectOptions {
    * after). tf.js keeps the buffer of a tensor disposed before its commands are submitted until
    * the next submit, which by default comes every 15 dispatches: at 800×1067 that holds about
    * three bottlenecks' activations at once and fills the buffer pool with sizes that are never
-   * reused. Default 1 (submit after every dispatch): modelled peak GPU memory at full size 1.0 GB
+   * reused. Default 1 (submit after every dispatch): modelled peak GPU memory at full size 1.2 GB
    * instead of 2.6 GB (BENCHMARKS.md, "Peak GPU memory"). The flag is global: other tf.js work
    * that runs while this detect awaits sees it too.
    */
