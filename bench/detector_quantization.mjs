@@ -12,23 +12,19 @@ import '@tensorflow/tfjs-backend-cpu';
 import { GeneralizedRCNN } from '../dist/src/detector/index.js';
 import { readImageFile } from '../dist/src/features/image_node.js';
 import { loadDetector } from '../dist/src/weights/detector_node.js';
-import {
-  decodeFloat16,
-  dequantizeInt8,
-  encodeFloat16,
-  quantizeInt8,
-} from '../dist/src/weights/quantize.js';
-import { fromFloat32, toFloat32 } from '../dist/src/weights/raw_tensor.js';
+import { decodeFloat16, encodeFloat16, float16Bits } from '../dist/src/codec/float16.js';
+import { dequantizeInt8, quantizeInt8 } from '../dist/src/codec/int8.js';
+import { fromFloat32, toFloat32 } from '../dist/src/codec/raw_tensor.js';
 import { readSafetensors } from '../dist/src/weights/safetensors.js';
 
 const NARROW = new URL('../test/fixtures/frcnn-narrow/', import.meta.url).pathname;
 await tf.setBackend(process.argv[2] ?? 'wasm');
 const golden = readSafetensors(new Uint8Array(readFileSync(join(NARROW, 'golden.safetensors'))));
 const g = (img, n) => toFloat32(golden.get(`${img}/${n}`));
-const f16 = (t) => fromFloat32(decodeFloat16(encodeFloat16(toFloat32(t))), t.shape);
+const f16 = (t) => fromFloat32(decodeFloat16(float16Bits(encodeFloat16(toFloat32(t)))), t.shape);
 const i8 = (t) => {
   const [r, c] = [t.shape[0], t.shape.slice(1).reduce((a, b) => a * b, 1)];
-  return fromFloat32(dequantizeInt8(quantizeInt8(toFloat32(t), r, c), r, c), t.shape);
+  return fromFloat32(dequantizeInt8(quantizeInt8(toFloat32(t), r, c), c), t.shape);
 };
 const weight = (n, t) => t.shape.length >= 2 && !n.includes('cell_anchors');
 const VARIANTS = {

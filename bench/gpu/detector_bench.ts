@@ -3,7 +3,8 @@
  *   node detector.mjs --write DIR      full-size seeded random weights (HF names, the real
  *                                      unc-nlp/frcnn-vg-finetuned shapes), config.yaml and the
  *                                      synthetic 640x480 image.png, as bench/make_random_detector.mjs
- *   node detector.mjs --detector DIR [--backend webgpu] [--runs 3] [--warmup 1] [--json]
+ *   node detector.mjs --detector DIR [--backend webgpu] [--runs 3] [--warmup 1]
+ *                     [--submit-batch 1] [--json]
  *                                      `lxmert bench --detector DIR --image DIR/image.png`:
  *                                      time per image, dispatches, read-backs, GPU bytes, peak
  *                                      tensor bytes (last line JSON)
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'webgpu' },
     runs: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
+    'submit-batch': { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -56,6 +58,7 @@ if (args.write) {
       runs: Number(args.runs),
       warmup: Number(args.warmup),
       seed: 0,
+      submitBatch: Number(args['submit-batch']),
       json: args.json,
       backend: sel.backend,
     });

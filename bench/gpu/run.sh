@@ -53,6 +53,12 @@ if [ "${SKIP_DETECTOR:-0}" != 1 ]; then
   timeout "${DETECTOR_TIMEOUT:-300}" "$W/node" "$W/detector.mjs" --detector "$D" --json ${DETECTOR_ARGS:-} \
     > "$OUTDIR/detector.json" 2>> "$OUTDIR/detector.err"
   echo "detector webgpu bench: exit $?"
+  # tf.js's own submit batch (15) for comparison: time and GPU memory (detect() submits every
+  # dispatch by default to keep GPU memory down; see BENCHMARKS.md "Peak GPU memory").
+  # shellcheck disable=SC2086
+  timeout "${DETECTOR_TIMEOUT:-300}" "$W/node" "$W/detector.mjs" --detector "$D" --json --submit-batch 15 ${DETECTOR_ARGS:-} \
+    > "$OUTDIR/detector.b15.json" 2>> "$OUTDIR/detector.err"
+  echo "detector webgpu bench, --submit-batch 15: exit $?"
   timeout "${DETECTOR_TIMEOUT:-300}" python3 bench/frcnn_torch.py --detector "$D" --image "$D/image.png" --device auto --json \
     > "$OUTDIR/detector_torch.json" 2>> "$OUTDIR/detector.err"
   echo "detector torch bench: exit $?"

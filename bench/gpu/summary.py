@@ -46,10 +46,25 @@ def report(out, suffix):
     if d:
         print(f"detector ({d['backend']}, image {d['image_hw']}): median {d['median_ms']:.1f} ms per image, "
               f"{d['num_detections']} detections, {d.get('dispatches')} dispatches, {d.get('read_backs')} read-backs, "
-              f"peak tensors {d['peak_tensor_bytes'] / 2**20:.0f} MiB, GPU {d.get('gpu_bytes_allocated', 0) / 2**20:.0f} MiB allocated "
-              f"(target <= 1536 MiB: {d['peak_tensor_bytes'] <= 1.5 * 2**30})")
+              f"peak tensors {d['peak_tensor_bytes'] / 2**20:.0f} MiB, GPU {d.get('gpu_bytes_allocated', 0) / 2**20:.0f} MiB allocated")
+        steps = d.get("steps") or {}
+        for name, c in steps.items():
+            print(f"  {name:<10} {c['dispatches']:5d} dispatches, {c['readBacks']:2d} read-backs ({c['readBackBytes']} B), "
+                  f"GPU peak {c['peakGpuBytesInUse'] / 2**20:.0f} MiB in use / {c['peakGpuBytesAllocated'] / 2**20:.0f} MiB allocated, "
+                  f"tensors {c['peakTensorBytes'] / 2**20:.0f} MiB")
+        if steps:
+            gpu_peak = max(c["peakGpuBytesAllocated"] for c in steps.values())
+            inside = sum(steps[s]["readBacks"] for s in ("backbone", "roiPool", "res5") if s in steps)
+            print(f"detector targets: peak GPU memory {gpu_peak / 2**20:.0f} MiB allocated (<= 1536 MiB: {gpu_peak <= 1.5 * 2**30}); "
+                  f"read-backs inside backbone/RoIPool/res5: {inside} (target 0: {inside == 0})")
     elif (out / "detector.err").exists():
         print("detector: no result\n" + (out / "detector.err").read_text()[-1500:])
+    d15 = load(out / "detector.b15.json")
+    if d15:
+        steps15 = d15.get("steps") or {}
+        gpu15 = max((c["peakGpuBytesAllocated"] for c in steps15.values()), default=0)
+        print(f"detector with tf.js's submit batch 15: median {d15['median_ms']:.1f} ms per image, "
+              f"peak GPU memory {gpu15 / 2**20:.0f} MiB allocated")
     if dt:
         print(f"detector PyTorch port ({dt['backend']}): median {dt['median_ms']:.1f} ms per image")
         if d:

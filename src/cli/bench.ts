@@ -24,13 +24,14 @@ import { FROM_HELP, fromOption } from './from_option.js';
 import { setFusedKernels } from '../../kernels/ops.js';
 import { gpuMemory, trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
 import { activateBackend, backendReport, storedFormat } from './runtime.js';
+import { DETECT_SUBMIT_BATCH } from '../detector/index.js';
 import { benchDetector } from './bench_detector.js';
 
 const HELP = `usage: lxmert bench (--model DIR | --random CONFIG) [--backend auto|cpu|wasm|webgpu]
                     [--batch 1] [--tokens 20] [--boxes 36] [--runs 20] [--warmup 3] [--seed 0]
                     [--dtype f32|f16|int8] [--no-fused] [--json] [--from pt|tf]
        lxmert bench (--detector DIR | --random-detector full|CONFIG.yaml) [--image IMG]
-                    [--backend B] [--runs 3] [--warmup 1] [--seed 0] [--json]
+                    [--backend B] [--runs 3] [--warmup 1] [--seed 0] [--submit-batch 1] [--json]
 
 Times the VQA path (encoders + pooler + answer head) after warm-up and prints median/min/max
 milliseconds. --random CONFIG builds seeded random weights from a config.json path, or from a
@@ -44,7 +45,9 @@ or a 'lxmert convert' output.
 With --detector or --random-detector it times the detector instead (image → 36 regions) per
 image: without --image on a synthetic 640x480 picture, which the real config resizes to
 800x1067; reports peak tensor memory and RSS, and on webgpu dispatches, GPU bytes and
-read-backs per image.
+read-backs per image, and all of them per step (preprocess, backbone, rpn, roiPool, res5, heads,
+nms). --submit-batch N: webgpu submits every N dispatches while detecting (default 1; tf.js's
+own default is 15, which holds more GPU memory).
 
 ${FROM_HELP}`;
 
@@ -150,6 +153,7 @@ async function benchDetectorCommand(values: Record<string, string | boolean | un
     runs: positiveInt(values, 'runs', 3),
     warmup: nonNegativeInt(values, 'warmup', 1),
     seed: nonNegativeInt(values, 'seed', 0),
+    submitBatch: positiveInt(values, 'submit-batch', DETECT_SUBMIT_BATCH),
     json: Boolean(values.json),
     backend,
   };
@@ -175,6 +179,7 @@ export async function bench(argv: string[]): Promise<void> {
     detector: { type: 'string' },
     'random-detector': { type: 'string' },
     image: { type: 'string' },
+    'submit-batch': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -187,6 +192,9 @@ export async function bench(argv: string[]): Promise<void> {
   }
   if (values.image !== undefined) {
     throw new UsageError('--image needs --detector DIR or --random-detector full');
+  }
+  if (values['submit-batch'] !== undefined) {
+    throw new UsageError('--submit-batch needs --detector DIR or --random-detector full');
   }
   if (!values.model === !values.random)
     throw new UsageError(

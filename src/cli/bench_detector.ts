@@ -4,21 +4,24 @@
  * 640×480 picture, which the real config resizes to 800×1067 (the PyTorch peer's size).
  */
 import { readFile } from 'node:fs/promises';
-import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  DETECT_SUBMIT_BATCH,
+  formatStepReport,
   frcnnFullConfig,
   GeneralizedRCNN,
+  meterSteps,
   parseFrcnnConfig,
   randomFrcnnWeights,
   type FrcnnConfig,
+  type StepReport,
 } from '../detector/index.js';
 import type { RawTensor } from '../codec/raw_tensor.js';
 import { UsageError } from '../errors.js';
 import type { RgbaImage } from '../features/image.js';
 import { readImageFile } from '../features/image_node.js';
 import { loadDetector } from '../weights/detector_node.js';
-import { gpuMemory, trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
+import { gpuMemory } from '../../kernels/runtime/dispatch_counter.js';
 import { backendReport } from './runtime.js';
 
 export interface DetectorBenchOptions {
@@ -28,6 +31,8 @@ export interface DetectorBenchOptions {
   runs: number;
   warmup: number;
   seed: number;
+  /** webgpu: submit every N dispatches while detecting (detect()'s submitBatch). */
+  submitBatch?: number;
   json: boolean;
   backend: string;
 }
@@ -39,17 +44,24 @@ export interface DetectorBenchResult {
   backend: string;
   image_hw: [number, number];
   num_detections: number;
-  /** Peak bytes of live tf.js tensors during one detect (tf.profile). */
+  /** Peak bytes of live tf.js tensors during one detect (weights included; meterSteps). */
   peak_tensor_bytes: number;
   new_tensors_per_image: number;
   /** Process peak resident set size, MiB (getrusage). */
   peak_rss_mib: number;
   parameter_count: number;
+  /** webgpu: dispatches per submit while detecting. */
+  submit_batch?: number;
   dispatches?: number;
   gpu_bytes?: number;
   gpu_bytes_allocated?: number;
   /** Device → host reads (dataSync / data) during one detect. */
   read_backs?: number;
+  /**
+   * Per step of one detect (preprocess, backbone, rpn, roiPool, res5, heads, nms): dispatches,
+   * read-backs and their bytes, peak GPU bytes (webgpu), peak tensor bytes (every backend).
+   */
+  steps: StepReport;
 }
 
 /** A seeded 640×480 synthetic picture (gradients and rectangles). */
@@ -99,31 +111,6 @@ async function randomConfig(spec: string): Promise<FrcnnConfig> {
   return parseFrcnnConfig(text, spec);
 }
 
-/** Count device → host reads of the webgpu backend while `f` runs. */
-async function countReadBacks<T>(f: () => Promise<T>): Promise<[T, number]> {
-  if (tf.getBackend() !== 'webgpu') return [await f(), 0];
-  const b = tf.backend() as WebGPUBackend & {
-    read: WebGPUBackend['read'];
-    readSync: WebGPUBackend['readSync'];
-  };
-  let n = 0;
-  const [read, readSync] = [b.read, b.readSync];
-  b.read = (id) => {
-    n++;
-    return read.call(b, id);
-  };
-  b.readSync = (id) => {
-    n++;
-    return readSync.call(b, id);
-  };
-  try {
-    return [await f(), n];
-  } finally {
-    b.read = read;
-    b.readSync = readSync;
-  }
-}
-
 export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
   const t0 = performance.now();
   let config: FrcnnConfig;
@@ -144,25 +131,33 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
   const loadMs = performance.now() - t0;
   const times: number[] = [];
   let numDetections = 0;
-  let profile: Awaited<ReturnType<typeof tf.profile>>;
+  let peakBytes: number;
+  let newTensors: number;
   let dispatches: number;
   let readBacks: number;
+  let report: StepReport;
   let gpu: ReturnType<typeof gpuMemory>;
   try {
     for (let i = 0; i < o.warmup + o.runs; i++) {
       const s = performance.now();
-      const d = await model.detect(image);
+      const d = await model.detect(image, { submitBatch: o.submitBatch });
       if (i >= o.warmup) times.push(performance.now() - s);
       numDetections = d.numDetections;
     }
-    const counter = trackDispatches();
-    [profile, readBacks] = await countReadBacks(() =>
-      tf.profile(async () => {
-        await model.detect(image);
-        return [];
-      }),
-    );
-    dispatches = counter.stop().total;
+    // One more detect, metered per step: no onStage (its timing read-back would count) and no
+    // tf.profile (it times every kernel, and on webgpu a timed kernel is never submitted, so no
+    // buffer is released until the next read-back: GPU bytes would be those of no submits).
+    const tensorsBefore = tf.memory().numTensors;
+    const meter = meterSteps();
+    try {
+      await model.detect(image, { onStep: meter.onStep, submitBatch: o.submitBatch });
+    } finally {
+      report = await meter.stop();
+    }
+    newTensors = tf.memory().numTensors - tensorsBefore;
+    peakBytes = Math.max(...Object.values(report).map((c) => c.peakTensorBytes));
+    dispatches = Object.values(report).reduce((n, c) => n + c.dispatches, 0);
+    readBacks = Object.values(report).reduce((n, c) => n + c.readBacks, 0);
     gpu = gpuMemory();
   } finally {
     model.dispose();
@@ -177,27 +172,31 @@ export async function benchDetector(o: DetectorBenchOptions): Promise<void> {
     backend: tf.getBackend(),
     image_hw: [image.height, image.width],
     num_detections: numDetections,
-    peak_tensor_bytes: profile.peakBytes,
-    new_tensors_per_image: profile.newTensors,
+    peak_tensor_bytes: peakBytes,
+    new_tensors_per_image: newTensors,
     peak_rss_mib: process.resourceUsage().maxRSS / 1024,
     parameter_count: parameters,
+    steps: report,
   };
   if (result.backend === 'webgpu') {
     result.dispatches = dispatches;
     result.gpu_bytes = gpu?.bytesInUse ?? 0;
     result.gpu_bytes_allocated = gpu?.bytesAllocated ?? 0;
     result.read_backs = readBacks;
+    result.submit_batch = o.submitBatch ?? DETECT_SUBMIT_BATCH;
   }
   const lines = [
     `backend: ${backendReport()}`,
     `detector: ${o.detector ?? `random ${o.random} (seed ${o.seed})`}, ${(parameters / 1e6).toFixed(1)} M parameters; image ${image.width}x${image.height} (W x H), resized to min ${config.minSizeTest} / max ${config.maxSizeTest}`,
     `load: ${loadMs.toFixed(0)} ms; runs: ${o.runs} after ${o.warmup} warm-up; ${numDetections} detections`,
-    `memory: peak ${(profile.peakBytes / 2 ** 20).toFixed(1)} MiB of tensors in one detect, ${profile.newTensors} tensors left after it; peak RSS ${result.peak_rss_mib.toFixed(0)} MiB`,
+    `memory: peak ${(peakBytes / 2 ** 20).toFixed(1)} MiB of tensors in one detect, ${newTensors} tensors left after it; peak RSS ${result.peak_rss_mib.toFixed(0)} MiB`,
     ...(result.backend === 'webgpu'
       ? [
-          `GPU: ${dispatches} dispatches and ${readBacks} read-backs per image; ${((gpu?.bytesInUse ?? 0) / 2 ** 20).toFixed(1)} MiB in GPU buffers, ${((gpu?.bytesAllocated ?? 0) / 2 ** 20).toFixed(1)} MiB allocated`,
+          `GPU: ${dispatches} dispatches and ${readBacks} read-backs per image (a submit every ${result.submit_batch}); ${((gpu?.bytesInUse ?? 0) / 2 ** 20).toFixed(1)} MiB in GPU buffers, ${((gpu?.bytesAllocated ?? 0) / 2 ** 20).toFixed(1)} MiB allocated`,
         ]
       : []),
+    `per step (one detect):`,
+    ...formatStepReport(report, result.backend === 'webgpu'),
     `detect: median ${median.toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms per image`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

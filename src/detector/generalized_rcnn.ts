@@ -30,6 +30,24 @@ import { cellAnchors, disposeRpnHead, loadRpnHead, rpn, type RpnHeadParams } fro
 /** The stages detect() reports through `onStage`. */
 export type FrcnnStage = 'preprocess' | 'backbone' | 'rpn' | 'roiHeads' | 'outputs';
 
+/**
+ * The finer steps detect() announces through `onStep`, in HF's module order: RoIPool and res5
+ * alternate once per region chunk; `heads` is the box predictor with its softmax/argmax and
+ * read-back, `nms` the final selection and the roi_features read-back.
+ */
+export type FrcnnStep = 'preprocess' | 'backbone' | 'rpn' | 'roiPool' | 'res5' | 'heads' | 'nms';
+
+/** Every FrcnnStep, in order. */
+export const FRCNN_STEPS: readonly FrcnnStep[] = [
+  'preprocess',
+  'backbone',
+  'rpn',
+  'roiPool',
+  'res5',
+  'heads',
+  'nms',
+];
+
 export interface FrcnnDetectOptions {
   signal?: AbortSignal;
   /** Detections returned (and padded to); default the config's max_detections (36). */
@@ -39,7 +57,27 @@ export interface FrcnnDetectOptions {
    * option the backbone ends at a 4-byte one, so that its time is its own).
    */
   onStage?: (stage: FrcnnStage, ms: number) => void;
+  /**
+   * Called as each step begins, before it issues any work (per-step dispatch, read-back and
+   * memory counters: everything issued until the next call belongs to this step). Adds no
+   * read-back.
+   */
+  onStep?: (step: FrcnnStep) => void;
+  /**
+   * webgpu only: tf.js's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE while this detect runs (restored
+   * after). tf.js keeps the buffer of a tensor disposed before its commands are submitted until
+   * the next submit, which by default comes every 15 dispatches: at 800×1067 that holds about
+   * three bottlenecks' activations at once and fills the buffer pool with sizes that are never
+   * reused. Default 1 (submit after every dispatch): modelled peak GPU memory at full size 1.2 GB
+   * instead of 2.6 GB (BENCHMARKS.md, "Peak GPU memory"). The flag is global: other tf.js work
+   * that runs while this detect awaits sees it too.
+   */
+  submitBatch?: number;
 }
+
+/** The submitBatch detect() uses by default (see FrcnnDetectOptions). */
+export const DETECT_SUBMIT_BATCH = 1;
+const SUBMIT_FLAG = 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE';
 
 export interface FrcnnDetections extends FinalDetections {
   /** Resized (H, W). */
@@ -127,7 +165,22 @@ export class GeneralizedRCNN {
   /** The 36 (maxDetections) regions of one image, as LXMERT reads them. */
   async detect(image: RgbaImage, options: FrcnnDetectOptions = {}): Promise<FrcnnDetections> {
     if (this.disposed) throw new InputError('detector', 'a detector not disposed', 'disposed');
-    const { signal, onStage } = options;
+    const batch = options.submitBatch ?? DETECT_SUBMIT_BATCH;
+    if (!Number.isInteger(batch) || batch < 1) {
+      throw new InputError('submitBatch', 'a positive integer', String(batch));
+    }
+    if (tf.getBackend() !== 'webgpu') return this.run(image, options);
+    const previous = tf.env().getNumber(SUBMIT_FLAG);
+    tf.env().set(SUBMIT_FLAG, batch);
+    try {
+      return await this.run(image, options);
+    } finally {
+      tf.env().set(SUBMIT_FLAG, previous);
+    }
+  }
+
+  private async run(image: RgbaImage, options: FrcnnDetectOptions): Promise<FrcnnDetections> {
+    const { signal, onStage, onStep } = options;
     const slots = options.maxDetections ?? this.config.maxDetections;
     if (!Number.isInteger(slots) || slots < 1) {
       throw new InputError('maxDetections', 'a positive integer', String(slots));
@@ -140,10 +193,12 @@ export class GeneralizedRCNN {
       t = now;
     };
     throwIfAborted(signal);
+    onStep?.('preprocess');
     const pre = preprocess(image, config);
     lap('preprocess');
     let res4: tf.Tensor4D;
     try {
+      onStep?.('backbone');
       res4 = backbone(pre.input, this.backboneParams);
     } finally {
       pre.input.dispose();
@@ -156,11 +211,20 @@ export class GeneralizedRCNN {
         corner.dispose();
         lap('backbone');
       }
+      onStep?.('rpn');
       const proposals = await rpn(res4, this.rpnParams, pre.imageSize, config);
       lap('rpn');
       throwIfAborted(signal);
-      const features = boxFeatures(res4, proposals.proposals, this.roiParams, config);
+      const features = boxFeatures(
+        res4,
+        proposals.proposals,
+        this.roiParams,
+        config,
+        undefined,
+        onStep,
+      );
       try {
+        onStep?.('heads');
         const pred = boxPredictor(features, this.roiParams.boxPredictor);
         let perProposal;
         try {
@@ -174,6 +238,7 @@ export class GeneralizedRCNN {
         }
         lap('roiHeads');
         throwIfAborted(signal);
+        onStep?.('nms');
         const sel = selectDetections(
           perProposal,
           proposals.proposals,

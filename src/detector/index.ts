@@ -48,10 +48,18 @@ export {
   loadRoiHeads,
   disposeRoiHeads,
   regionChunkRows,
-  HOST_CHUNK_BYTES,
+  evenChunkRows,
+  REGION_CHUNK_BYTES,
 } from './roi_heads.js';
 export type { RoiHeadsParams, BoxPredictorParams, PredictorOutputs } from './roi_heads.js';
 export { proposalPredictions, selectDetections, finalDetections } from './outputs.js';
 export type { ProposalPredictions, DetectionSelection, FinalDetections } from './outputs.js';
-export { GeneralizedRCNN } from './generalized_rcnn.js';
-export type { FrcnnDetectOptions, FrcnnDetections, FrcnnStage } from './generalized_rcnn.js';
+export { GeneralizedRCNN, FRCNN_STEPS, DETECT_SUBMIT_BATCH } from './generalized_rcnn.js';
+export type {
+  FrcnnDetectOptions,
+  FrcnnDetections,
+  FrcnnStage,
+  FrcnnStep,
+} from './generalized_rcnn.js';
+export { meterSteps, formatStepReport } from './step_meter.js';
+export type { StepCounts, StepMeter, StepReport } from './step_meter.js';

@@ -59,29 +59,48 @@ export function disposeRoiHeads(p: RoiHeadsParams): void {
   ]);
 }
 
-/** Bytes res5 may hold per chunk on wasm/cpu (no device limit to follow there). */
-export const HOST_CHUNK_BYTES = 256 * 2 ** 20;
+/**
+ * Bytes the largest tensor of one res5 chunk may take, on every backend: it bounds the region
+ * stage's memory (several such tensors are live in a bottleneck, and on webgpu the buffer pool
+ * keeps one set per distinct chunk shape), not only the device's binding limit, which on a GPU
+ * with 4 GiB bindings would put all 300 full-size regions in one chunk (≈ 2 GB of res5
+ * activations). 128 MiB: 37 full-size regions, 300 in 9 even chunks (BENCHMARKS.md, "Peak GPU
+ * memory"); also WebGPU's default maxStorageBufferBindingSize.
+ */
+export const REGION_CHUNK_BYTES = 128 * 2 ** 20;
 
 /**
  * Regions per res5 chunk: the largest tensor a chunk makes (a conv's output, or the 3×3 conv's
- * [rows · P², 9 · mid] implicit-GEMM operand) must fit one storage binding on webgpu
- * (maxStorageBufferBindingSize, at most maxBufferSize), or HOST_CHUNK_BYTES elsewhere.
+ * [rows · P², 9 · mid] operand when tf.js materializes it with im2col) must stay within
+ * REGION_CHUNK_BYTES and within one storage binding (webgpu: maxStorageBufferBindingSize and
+ * maxBufferSize; LXMERT_MAX_BINDING_BYTES when set).
  */
 export function regionChunkRows(config: FrcnnConfig): number {
   const w = frcnnWidths(config);
   const cells = config.roiBoxHead.poolerResolution ** 2;
   const perRow = cells * Math.max(w.c5, 9 * w.bottleneck[3], w.c4) * 4;
   registerLxmertKernels(); // registers the flag read below
-  let limit = HOST_CHUNK_BYTES;
+  let limit = REGION_CHUNK_BYTES;
   const forced = tf.env().getNumber(MAX_BINDING_BYTES_FLAG);
-  if (forced > 0) limit = forced;
+  if (forced > 0) limit = Math.min(limit, forced);
   else if (tf.getBackend() === 'webgpu') {
     const device = (tf.backend() as { device?: GPUDevice }).device;
     if (device) {
-      limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+      const { maxStorageBufferBindingSize, maxBufferSize } = device.limits;
+      limit = Math.min(limit, maxStorageBufferBindingSize, maxBufferSize);
     }
   }
   return Math.max(1, Math.floor(limit / perRow));
+}
+
+/**
+ * Rows per chunk for `n` regions, at most `maxRows`: the fewest chunks, all of one size (300
+ * regions at 37 rows → 9 chunks of 34, the last padded with 6 repeated boxes). One shape lets
+ * tf.js's webgpu buffer pool, which reuses buffers of exactly the same size only, serve every
+ * chunk from the first one's buffers.
+ */
+export function evenChunkRows(n: number, maxRows: number): number {
+  return Math.ceil(n / Math.ceil(n / Math.max(1, maxRows)));
 }
 
 /** RoIPool of res4 [1, Hf, Wf, C4] at boxes [R, 4] (resized-image pixels) → [R, P, P, C4]. */
@@ -95,8 +114,9 @@ export function res5Features(pooled: tf.Tensor4D, p: RoiHeadsParams): tf.Tensor2
 }
 
 /**
- * box_features [R, C5] of every proposal: RoIPool + res5 + mean, `chunkRows` regions at a time
- * (default regionChunkRows). No read-back.
+ * box_features [R, C5] of every proposal: RoIPool + res5 + mean, in chunks of one size of at
+ * most `chunkRows` regions (default regionChunkRows; see evenChunkRows). No read-back. `onStep`
+ * is told when each chunk's RoIPool and res5 begin (for per-step counters).
  */
 export function boxFeatures(
   res4: tf.Tensor4D,
@@ -104,17 +124,26 @@ export function boxFeatures(
   p: RoiHeadsParams,
   config: FrcnnConfig,
   chunkRows = regionChunkRows(config),
+  onStep?: (step: 'roiPool' | 'res5') => void,
 ): tf.Tensor2D {
   const n = proposals.length / 4;
   const c5 = frcnnWidths(config).c5;
   if (n === 0) return tf.zeros([0, c5]);
+  const rows = evenChunkRows(n, chunkRows);
   const parts: tf.Tensor2D[] = [];
-  for (let r0 = 0; r0 < n; r0 += chunkRows) {
-    const r1 = Math.min(n, r0 + chunkRows);
+  for (let r0 = 0; r0 < n; r0 += rows) {
+    const r1 = Math.min(n, r0 + rows);
+    const boxes = new Float32Array(rows * 4);
+    boxes.set(proposals.subarray(r0 * 4, r1 * 4));
+    // Padding rows repeat the last box; their features are sliced off.
+    for (let r = r1 - r0; r < rows; r++) boxes.copyWithin(r * 4, (r1 - r0 - 1) * 4, (r1 - r0) * 4);
     parts.push(
       tf.tidy(() => {
-        const boxes = tf.tensor2d(proposals.subarray(r0 * 4, r1 * 4), [r1 - r0, 4]);
-        return res5Features(roiPoolRes4(res4, boxes, config), p);
+        onStep?.('roiPool');
+        const pooled = roiPoolRes4(res4, tf.tensor2d(boxes, [rows, 4]), config); // [rows, P, P, C4]
+        onStep?.('res5');
+        const f = res5Features(pooled, p); // [rows, C5]
+        return r1 - r0 < rows ? tf.slice(f, [0, 0], [r1 - r0, -1]) : f;
       }),
     );
   }

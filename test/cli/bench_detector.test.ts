@@ -30,6 +30,22 @@ describe('lxmert bench, detector', () => {
     for (const k of ['median_ms', 'peak_tensor_bytes', 'peak_rss_mib'])
       expect(j[k] as number).toBeGreaterThan(0);
     expect(j.parameter_count).toBe(677554 - 12 * 4); // HF's parameters but the 12 cell anchors (recomputed)
+    // Per step: every step listed, the device steps hold tensors, the host steps read back.
+    expect(r.stdout).toMatch(/per step \(one detect\):\n {2}preprocess /);
+    const steps = j.steps as Record<string, Record<string, number>>;
+    expect(Object.keys(steps)).toEqual([
+      'preprocess',
+      'backbone',
+      'rpn',
+      'roiPool',
+      'res5',
+      'heads',
+      'nms',
+    ]);
+    for (const s of ['backbone', 'roiPool', 'res5', 'heads'])
+      expect(steps[s].peakTensorBytes, s).toBeGreaterThan(0);
+    expect(steps.res5.peakTensorBytes).toBeLessThanOrEqual(j.peak_tensor_bytes as number);
+    expect(steps.rpn.readBacks).toBe(2); // logits and deltas
   }, 180_000);
 
   it('option errors', () => {
@@ -42,6 +58,12 @@ describe('lxmert bench, detector', () => {
     expect(expectOneLineError(lxmert(['bench', '--random-detector', 'half']))).toMatch(
       /--random-detector: expected 'full' or a config.yaml path/,
     );
+    expect(expectOneLineError(lxmert(['bench', '--random', 'vqa', '--submit-batch', '1']))).toMatch(
+      /--submit-batch needs --detector/,
+    );
+    expect(
+      expectOneLineError(lxmert(['bench', '--detector', NARROW, '--submit-batch', '0'])),
+    ).toMatch(/submit-batch/);
     expect(expectOneLineError(lxmert(['bench', '--detector', NARROW, '--tokens', '5']))).toMatch(
       /--tokens does not apply/,
     );

@@ -1,4 +1,7 @@
-/** GeneralizedRCNN.detect's options and input checks: abort, maxDetections, bad RgbaImage. */
+/**
+ * GeneralizedRCNN.detect's options and input checks: abort, maxDetections, onStep, submitBatch,
+ * bad RgbaImage.
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
@@ -46,6 +49,16 @@ describe('GeneralizedRCNN.detect options', () => {
     expect(worst).toBeLessThanOrEqual(0.01);
     await expect(detector.detect(fixtureImage('img_b'), { maxDetections: 0 })).rejects.toThrow(
       InputError,
+    );
+  });
+
+  it('onStep announces every step in order, RoIPool and res5 once per chunk; submitBatch is checked', async () => {
+    const steps: string[] = [];
+    await detector.detect(fixtureImage('img_b'), { onStep: (s) => steps.push(s) });
+    // 300 regions: one chunk on wasm (REGION_CHUNK_BYTES at the narrow widths).
+    expect(steps).toEqual(['preprocess', 'backbone', 'rpn', 'roiPool', 'res5', 'heads', 'nms']);
+    await expect(detector.detect(fixtureImage('img_b'), { submitBatch: 0 })).rejects.toThrow(
+      /submitBatch: expected a positive integer, got 0/,
     );
   });
 

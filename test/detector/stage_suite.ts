@@ -169,14 +169,18 @@ export function stageSuite(
     }) => {
       if (!ready()) skip();
       const { config } = frcnnFixture();
+      const before = tf.memory().numTensors;
       const res4 = tensor4(goldenNhwc(image, 'res4'));
       const proposals = rows(goldenF32(image, 'proposals'), chunked.rows, 4);
-      // A few regions at a time: chunk boundaries must not change a row.
+      // A few regions at a time, in chunks of one size, the last padded (40 at ≤ 16: 14, 14,
+      // 12 + 2 padding): chunk boundaries and padding must not change a row.
       const features = boxFeatures(res4, proposals, roiParams, config, chunked.chunk);
+      expect(features.shape[0]).toBe(chunked.rows);
       const ref = rows(goldenF32(image, 'box_features'), chunked.rows, features.shape[1]);
       // Chained through RoIPool and res5 from golden res4: float noise of res5 only.
       expect(relL2(await features.data(), ref)).toBeLessThanOrEqual(1e-5);
       tf.dispose([res4, features]);
+      expect(tf.memory().numTensors).toBe(before);
     });
 
     it('golden box_features → obj_logits, attr_logits, bbox_deltas[:8] (rel_l2 1e-5)', async ({
