@@ -24,8 +24,8 @@ import {
 import { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG, WASM_GEMM_FLAG } from './flags.js';
 import { registerLxmertKernels } from './register.js';
 import { kernelLog } from './runtime/log.js';
-import { gemmAttention } from './wasm/attention.js';
-import { gemmDense } from './wasm/dense.js';
+import { gemmAttention, gemmAttentionFits } from './wasm/attention.js';
+import { gemmAddLayerNormFits, gemmDense, gemmDenseAddLayerNorm } from './wasm/dense.js';
 import { gemmEngine } from './wasm/gemm.js';
 import { dequantizedWeight, linearShape } from './weights.js';
 import type {
@@ -81,7 +81,7 @@ export function attention(
   const [qp, kp, vp] = [asPacked(q), asPacked(k), asPacked(v)];
   // wasm: the GEMM kernel's attention when no probabilities are asked for (the VQA path).
   if (!returnProbs && fusedKernelsEnabled() && tf.getBackend() === 'wasm' && gemmEngine()) {
-    if (tf.env().getBool(WASM_GEMM_FLAG))
+    if (tf.env().getBool(WASM_GEMM_FLAG) && gemmAttentionFits(qp.width, numHeads))
       return { context: gemmAttention(qp, kp, vp, mask, numHeads) };
   }
   if (useKernel(LXMERT_ATTENTION)) {
@@ -185,6 +185,25 @@ function denseSplit(
     }
     return tf.concat(parts, -1);
   });
+}
+
+/**
+ * LayerNorm(dense(x) + residual) (HF's attention/FFN output block): with weights packed for the
+ * WASM GEMM kernel, one call into its module (product, bias, residual add, LayerNorm); else
+ * dense() then addLayerNorm().
+ */
+export function denseAddLayerNorm(
+  x: tf.Tensor,
+  w: LinearWeights,
+  residual: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps = 1e-12,
+): tf.Tensor {
+  if (w.format === 'wasm-gemm' && gemmAddLayerNormFits(w)) {
+    return gemmDenseAddLayerNorm(x, w, residual, gamma, beta, eps);
+  }
+  return tf.tidy(() => addLayerNorm(dense(x, w), residual, gamma, beta, eps));
 }
 
 /** LayerNorm(x + residual) over the last axis (residual may be null). */

@@ -1,8 +1,9 @@
 /**
  * Dense on the WASM GEMM kernel: act(x · Wᵀ + b) for x [..., in] with 'wasm-gemm' weights. The
- * activation runs as tf ops (kernels/fallback/dense.ts activate), the product and bias in the
- * kernel. Its tf-op twin is denseFallback on the same weights in 'f32-in-out' storage
- * (test/kernels/wasm_gemm.test.ts).
+ * product, bias and GELU run in the kernel (other activations as tf ops, kernels/fallback/dense.ts
+ * activate); gemmDenseAddLayerNorm adds the residual and the LayerNorm in the module too. Their
+ * tf-op twins are denseFallback / addLayerNormFallback on the same weights in 'f32-in-out'
+ * storage (test/kernels/wasm/gemm.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, formatShape } from '../../src/errors.js';
@@ -10,14 +11,71 @@ import { activate } from '../fallback/dense.js';
 import type { Activation, GemmLinearWeights } from '../types.js';
 import { gemmEngine } from './gemm.js';
 
-export function gemmDense(x: tf.Tensor, w: GemmLinearWeights, act: Activation): tf.Tensor {
-  const { inFeatures: inF, outFeatures: out } = w.packed;
+function checkInput(x: tf.Tensor, inF: number): void {
   if (x.dtype !== 'float32' || x.rank < 2 || x.shape[x.rank - 1] !== inF) {
     throw new InputError('x', `float32 [..., ${inF}]`, `${x.dtype} ${formatShape(x.shape)}`);
   }
+}
+
+function engineOrThrow() {
   const engine = gemmEngine();
   if (!engine) throw new Error('WASM GEMM weights without a GEMM engine');
+  return engine;
+}
+
+export function gemmDense(x: tf.Tensor, w: GemmLinearWeights, act: Activation): tf.Tensor {
+  const { inFeatures: inF, outFeatures: out } = w.packed;
+  checkInput(x, inF);
+  const engine = engineOrThrow();
   const m = x.size / inF;
-  const y = engine.run(x.dataSync() as Float32Array, m, w.packed); // [m, out]
-  return tf.tidy(() => activate(tf.tensor(y, [...x.shape.slice(0, -1), out], 'float32'), act));
+  const inKernel = act === 'gelu' || act === 'linear';
+  const y = engine.run(
+    x.dataSync() as Float32Array,
+    m,
+    w.packed,
+    act === 'gelu' ? 'gelu' : 'linear',
+  );
+  const shape = [...x.shape.slice(0, -1), out];
+  if (inKernel) return tf.tensor(y, shape, 'float32');
+  return tf.tidy(() => activate(tf.tensor(y, shape, 'float32'), act));
+}
+
+/** Whether gemmDenseAddLayerNorm takes this layer (the module normalizes 4 floats at a time). */
+export function gemmAddLayerNormFits(w: GemmLinearWeights): boolean {
+  return w.packed.outFeatures % 4 === 0;
+}
+
+/** LayerNorm(x · Wᵀ + b + residual) · gamma + beta, all in the WASM module. */
+export function gemmDenseAddLayerNorm(
+  x: tf.Tensor,
+  w: GemmLinearWeights,
+  residual: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): tf.Tensor {
+  const { inFeatures: inF, outFeatures: out } = w.packed;
+  checkInput(x, inF);
+  const shape = [...x.shape.slice(0, -1), out];
+  if (residual.dtype !== 'float32' || residual.shape.join() !== shape.join()) {
+    throw new InputError(
+      'residual',
+      `float32 ${formatShape(shape)}`,
+      `${residual.dtype} ${formatShape(residual.shape)}`,
+    );
+  }
+  if (gamma.size !== out || beta.size !== out) {
+    throw new InputError('gamma/beta', `${out} values each`, `${gamma.size} and ${beta.size}`);
+  }
+  const engine = engineOrThrow();
+  const y = engine.denseAddLayerNorm(
+    x.dataSync() as Float32Array,
+    x.size / inF,
+    w.packed,
+    residual.dataSync() as Float32Array,
+    gamma.dataSync() as Float32Array,
+    beta.dataSync() as Float32Array,
+    eps,
+  );
+  return tf.tensor(y, shape, 'float32');
 }

@@ -11,42 +11,103 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerKernelFlags, WASM_THREADS_FLAG } from '../flags.js';
 import { kernelLog } from '../runtime/log.js';
-import { gemmModuleBytes } from './gemm_kernel.js';
+import { GEMM_ACT, gemmModuleBytes } from './gemm_kernel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
 const ALIGN = 64;
 /**
- * Byte offset of the helpers' control block in the shared memory: 128 int32, [0] job number,
- * [1..9] the job, [10] helpers done, [16 + i] helper i ready (set by the helper itself, so the
- * caller needs no event-loop turn to learn it).
+ * The helpers' control block in the shared memory, 128 int32 at byte CONTROL: [0] job number
+ * (helpers Atomics.wait on it), [1] kind (0 gemm, 1 attention), [2..19] the job's arguments
+ * (float ones as float32 bits), [20] claim word: job tag << 16 | next unit, [21] units,
+ * [22] units per claim, [23] units done (the caller waits on it), [24] bytes of attention
+ * scratch per thread, [25] units the helpers ran (a statistic), [32 + i] helper i ready (set by the helper itself, so the caller needs no
+ * event-loop turn to learn it).
+ *
+ * Work is claimed, not assigned: every thread, the caller included, takes `chunk` units at a
+ * time with a compare-and-swap on the claim word until none are left, so a helper the OS has not
+ * scheduled yet costs nothing but its missing share (the caller takes it), and the caller only
+ * waits for chunks already taken. Arguments are read after a successful claim: the job cannot
+ * finish (and its arguments change) while a claimed chunk is not done. The tag makes a stale
+ * claim word of a finished job fail the compare-and-swap.
  */
 const CONTROL = 64;
+const C = { job: 0, kind: 1, args: 2, claim: 20, units: 21, chunk: 22, done: 23, sStride: 24 };
+const READY = 32;
 const FIRST_BLOCK = 1024;
 const MAX_THREADS = 64;
 /** Below this many multiply-adds a product runs on the calling thread alone. */
 const MIN_PARALLEL_MACS = 1 << 18;
+/** Claims per thread a job is cut into (more: better balance, more compare-and-swaps). */
+const CLAIMS_PER_THREAD = 4;
 
 /**
- * The helper threads' loop: wait for a new job number in control[0], run this helper's share of
- * the panels (control[1..9]: a, bp, bias, c, M, K, ldc, panels, threads), count it done in
- * control[10]. Plain JS in a Blob worker, so no extra file has to be served.
+ * Claim and run units of the current job until none are left (also the caller's loop: the same
+ * text is the helpers' source). `ex` the module's exports, `c`/`cf` int32/float32 views of the
+ * control block.
  */
-const HELPER_SOURCE = `onmessage = (e) => {
+function workOnJob(
+  ex: Record<string, (...a: number[]) => void>,
+  c: Int32Array,
+  cf: Float32Array,
+  index: number,
+): void {
+  const tag = Atomics.load(c, 0) & 0xffff;
+  for (;;) {
+    const v = Atomics.load(c, 20);
+    if (v >>> 16 !== tag) return;
+    const next = v & 0xffff;
+    const units = c[21];
+    if (next >= units) return;
+    const take = Math.min(c[22], units - next);
+    if (Atomics.compareExchange(c, 20, v, v + take) !== v) continue;
+    if (c[1] === 0) {
+      ex.gemm(c[2], c[3], c[4], c[5], c[6], c[7], c[8], next, next + take, c[9]);
+    } else {
+      const s = c[7] + index * c[24];
+      const a = (i: number) => c[i];
+      ex.attention(
+        a(2),
+        a(3),
+        a(4),
+        a(5),
+        a(6),
+        s,
+        a(8),
+        a(9),
+        a(10),
+        a(11),
+        a(12),
+        a(13),
+        a(14),
+        a(15),
+        cf[16],
+        next,
+        next + take,
+      );
+    }
+    if (index > 0) Atomics.add(c, 25, take);
+    Atomics.add(c, 23, take);
+    Atomics.notify(c, 23);
+  }
+}
+
+/**
+ * The helper threads' loop: wait for a new job number, claim units with workOnJob. Plain JS in a
+ * Blob worker, so no extra file has to be served.
+ */
+const HELPER_SOURCE = `const workOnJob = ${workOnJob.toString()};
+onmessage = (e) => {
   const { module, memory, index } = e.data;
-  const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const c = new Int32Array(memory.buffer, ${CONTROL}, 128);
+  const cf = new Float32Array(memory.buffer, ${CONTROL}, 128);
   let seen = Atomics.load(c, 0);
-  Atomics.store(c, 16 + index, 1);
+  Atomics.store(c, ${READY} + index, 1);
   for (;;) {
     Atomics.wait(c, 0, seen);
     seen = Atomics.load(c, 0);
-    const threads = c[9];
-    if (index >= threads) continue;
-    const p0 = Math.floor((c[8] * index) / threads);
-    const p1 = Math.floor((c[8] * (index + 1)) / threads);
-    if (p1 > p0) gemm(c[1], c[2], c[3], c[4], c[5], c[6], c[7], p0, p1);
-    Atomics.add(c, 10, 1);
+    workOnJob(ex, c, cf, index);
   }
 };`;
 
@@ -66,17 +127,31 @@ export interface PackedGemm {
   released: boolean;
 }
 
-type GemmFn = (
-  a: number,
-  bp: number,
-  bias: number,
-  c: number,
-  m: number,
-  k: number,
-  ldc: number,
-  p0: number,
-  p1: number,
-) => void;
+type Exports = Record<'gemm' | 'add_layer_norm' | 'attention', (...args: number[]) => void>;
+
+/** Where attention() finds one of q, k, v: rows `ld` floats apart, the range at `offset`. */
+export interface AttentionOperand {
+  data: Float32Array;
+  /** Floats per row (the projection's full width). */
+  ld: number;
+  offset: number;
+}
+
+/** What the engine needs of a helper thread (a Worker in pages). */
+export interface HelperThread {
+  postMessage(message: unknown): void;
+  terminate(): void;
+}
+
+let helperUrl: string | undefined;
+
+/** A helper as a Blob worker (no extra file to serve). */
+function blobWorker(source: string, index: number): HelperThread {
+  helperUrl ??= URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const w = new Worker(helperUrl);
+  w.onerror = (e) => kernelLog(`WASM GEMM helper ${index} failed: ${e.message}`);
+  return w;
+}
 
 interface Block {
   offset: number;
@@ -87,33 +162,46 @@ export class GemmEngine {
   readonly memory: WebAssembly.Memory;
   /** 'relaxed-simd' (f32x4.relaxed_madd) or 'simd128'. */
   readonly isa: 'relaxed-simd' | 'simd128';
-  private readonly gemm: GemmFn;
+  private readonly ex: Exports;
   private top = FIRST_BLOCK; // below: unused, and the helpers' control block
   private readonly free: Block[] = [];
   private scratch: Block = { offset: 0, bytes: 0 };
-  /** Packed right-hand side of product(). */
-  private temp: Block = { offset: 0, bytes: 0 };
   private heldBytes = 0;
 
-  private readonly helpers: Worker[] = [];
+  private readonly helpers: HelperThread[] = [];
   private readonly control: Int32Array | null = null;
+  private readonly controlF: Float32Array | null = null;
+  private job = 0;
+  /** Whether this thread may block in Atomics.wait (not a page's main thread). */
+  private readonly canWait: boolean = false;
 
   /**
    * @param module the kernel, built for shared memory when `threads` > 1
-   * @param threads threads per product, the calling one included (helpers are Blob workers)
+   * @param threads threads per product, the calling one included
+   * @param spawnHelper starts a helper thread running `source` (default: a Blob worker)
    */
-  constructor(module: WebAssembly.Module, isa: 'relaxed-simd' | 'simd128', threads = 1) {
+  constructor(
+    module: WebAssembly.Module,
+    isa: 'relaxed-simd' | 'simd128',
+    threads = 1,
+    spawnHelper: (source: string, index: number) => HelperThread = blobWorker,
+  ) {
     this.isa = isa;
     const shared = threads > 1;
     this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
-    this.gemm = instance.exports.gemm as GemmFn;
+    this.ex = instance.exports as unknown as Exports;
     if (!shared) return;
     this.control = new Int32Array(this.memory.buffer, CONTROL, 128);
-    const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
+    this.controlF = new Float32Array(this.memory.buffer, CONTROL, 128);
+    try {
+      Atomics.wait(this.control, 127, 1, 0); // 'not-equal' where waiting is allowed
+      this.canWait = true;
+    } catch {
+      this.canWait = false; // a page's main thread: spin instead
+    }
     for (let index = 1; index < threads; index++) {
-      const w = new Worker(url);
-      w.onerror = (e) => kernelLog(`WASM GEMM helper ${index} failed: ${e.message}`);
+      const w = spawnHelper(HELPER_SOURCE, index);
       w.postMessage({ module, memory: this.memory, index });
       this.helpers.push(w);
     }
@@ -132,6 +220,18 @@ export class GemmEngine {
     return this.threads;
   }
 
+  /** Stop the helper threads (an engine made for a test; the process-wide one lives on). */
+  close(): void {
+    for (const w of this.helpers.splice(0)) w.terminate();
+    if (this.control)
+      for (let i = 1; i < MAX_THREADS; i++) Atomics.store(this.control, READY + i, 0);
+  }
+
+  /** Units of work (panels, heads) the helper threads have run so far. */
+  get helperUnits(): number {
+    return this.control ? Atomics.load(this.control, 25) : 0;
+  }
+
   /** Helper threads started (threads() counts those ready). */
   get helperCount(): number {
     return this.helpers.length;
@@ -141,7 +241,7 @@ export class GemmEngine {
   get threads(): number {
     const ctl = this.control;
     let t = 1;
-    while (ctl && t < MAX_THREADS && Atomics.load(ctl, 16 + t) === 1) t++;
+    while (ctl && t < MAX_THREADS && Atomics.load(ctl, READY + t) === 1) t++;
     return t;
   }
 
@@ -230,85 +330,174 @@ export class GemmEngine {
     this.heldBytes -= p.bytes;
   }
 
-  /**
-   * A one-off product of two activations, a [m, k] · B → [m, n], B given as [n, k] ('nk', i.e.
-   * a · Bᵀ) or [k, n] ('kn'), packed into scratch memory for this call (attention's q·kᵀ, p·v).
-   */
-  product(a: Float32Array, m: number, k: number, b: Float32Array, n: number, layout: 'nk' | 'kn') {
-    const kPad = k + (k & 1);
-    const panels = Math.ceil(n / 8);
-    const wBytes = panels * kPad * 32;
-    if (this.temp.bytes < wBytes + panels * 32) {
-      if (this.temp.bytes) this.release(this.temp);
-      this.temp = this.alloc(Math.max(wBytes + panels * 32, 2 * this.temp.bytes));
+  /** A scratch area of at least `bytes` (reused by every call; valid until the next one). */
+  private scratchArea(bytes: number): number {
+    if (this.scratch.bytes < bytes) {
+      if (this.scratch.bytes) this.release(this.scratch);
+      this.scratch = this.alloc(Math.max(bytes, 2 * this.scratch.bytes));
     }
-    const w = this.temp.offset;
-    const f = this.f32();
-    const base = w / 4;
-    f.fill(0, base, base + (wBytes + panels * 32) / 4);
-    for (let j = 0; j < n; j++) {
-      const col = base + (j >> 3) * kPad * 8 + (j & 7);
-      if (layout === 'nk') for (let kk = 0; kk < k; kk++) f[col + kk * 8] = b[j * k + kk];
-      else for (let kk = 0; kk < k; kk++) f[col + kk * 8] = b[kk * n + j];
-    }
-    const view: PackedGemm = {
-      inFeatures: k,
-      outFeatures: n,
-      kPad,
-      panels,
-      weightOffset: w,
-      biasOffset: w + wBytes,
-      bytes: 0,
-      released: false,
-    };
-    return this.run(a, m, view);
+    return this.scratch.offset;
   }
 
-  /** x [m, in] row-major → x · Wᵀ + bias, [m, out] row-major. */
-  run(x: Float32Array, m: number, p: PackedGemm): Float32Array {
-    // Columns are split across threads by whole panels: the calling thread takes the first
-    // share, helper i the i-th.
-    if (p.released) throw new Error('WASM GEMM: this layer was released');
-    const { inFeatures: inF, outFeatures: out, kPad, panels } = p;
-    const ldc = panels * 8;
-    const aBytes = m * kPad * 4;
-    const need = aBytes + m * ldc * 4 + ALIGN;
-    if (this.scratch.bytes < need) {
-      if (this.scratch.bytes) this.release(this.scratch);
-      this.scratch = this.alloc(Math.max(need, 2 * this.scratch.bytes));
+  /**
+   * Run a job of `units` on the helpers and this thread (see CONTROL), or on this thread alone
+   * when `threads` is 1. `args` go to control [2..], `floats` are the indices among them that
+   * are float32.
+   */
+  private runJob(
+    kind: 0 | 1,
+    args: number[],
+    floats: number[],
+    units: number,
+    threads: number,
+    sStride = 0,
+  ): void {
+    const ctl = this.control;
+    const ctlF = this.controlF;
+    if (threads <= 1 || !ctl || !ctlF || units < 2 || units > 0xffff) {
+      if (kind === 0) this.ex.gemm(...args.slice(0, 7), 0, units, args[7]);
+      else this.ex.attention(...args.slice(0, 15), 0, units);
+      return;
     }
-    const a = this.scratch.offset;
-    const c = a + Math.ceil(aBytes / ALIGN) * ALIGN;
-    let f = this.f32();
-    if (kPad === inF) {
-      f.set(x.subarray(0, m * inF), a / 4);
-    } else {
-      for (let i = 0; i < m; i++) {
-        f.set(x.subarray(i * inF, (i + 1) * inF), a / 4 + i * kPad);
-        f[a / 4 + i * kPad + inF] = 0;
-      }
+    args.forEach((v, i) => {
+      if (floats.includes(i)) ctlF[C.args + i] = v;
+      else ctl[C.args + i] = v;
+    });
+    ctl[C.kind] = kind;
+    ctl[C.units] = units;
+    ctl[C.chunk] = Math.max(1, Math.ceil(units / (threads * CLAIMS_PER_THREAD)));
+    ctl[C.sStride] = sStride;
+    Atomics.store(ctl, C.done, 0);
+    this.job = (this.job + 1) & 0x7fffffff;
+    Atomics.store(ctl, C.claim, (this.job & 0xffff) << 16);
+    Atomics.store(ctl, C.job, this.job);
+    Atomics.notify(ctl, C.job, threads - 1);
+    workOnJob(this.ex, ctl, ctlF, 0);
+    // Only chunks a helper already claimed are left: wait for them (block where allowed).
+    for (let spins = 0; ; spins++) {
+      const done = Atomics.load(ctl, C.done);
+      if (done >= units) break;
+      if (this.canWait && spins > 64) Atomics.wait(ctl, C.done, done, 1);
     }
-    const threads = m * kPad * ldc >= MIN_PARALLEL_MACS ? Math.min(this.threads, panels) : 1;
-    if (threads > 1 && this.control) {
-      const ctl = this.control;
-      [a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, panels, threads].forEach((v, i) =>
-        Atomics.store(ctl, i + 1, v),
-      );
-      Atomics.store(ctl, 10, 0);
-      Atomics.add(ctl, 0, 1);
-      Atomics.notify(ctl, 0);
-      this.gemm(a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, 0, Math.floor(panels / threads));
-      while (Atomics.load(ctl, 10) < threads - 1) {
-        // the helpers' shares: a short spin (a page's main thread may not Atomics.wait)
-      }
-    } else {
-      this.gemm(a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, 0, panels);
+  }
+
+  /** Copy row-major [m, cols] `x` into memory at byte `at` with rows `ld` floats apart. */
+  private put(x: Float32Array, m: number, cols: number, at: number, ld: number): void {
+    const f = this.f32();
+    if (ld === cols) {
+      f.set(x.subarray(0, m * cols), at / 4);
+      return;
     }
-    f = this.f32();
-    if (ldc === out) return f.slice(c / 4, c / 4 + m * out);
-    const y = new Float32Array(m * out);
-    for (let i = 0; i < m; i++) y.set(f.subarray(c / 4 + i * ldc, c / 4 + i * ldc + out), i * out);
+    for (let i = 0; i < m; i++) {
+      f.set(x.subarray(i * cols, (i + 1) * cols), at / 4 + i * ld);
+      f.fill(0, at / 4 + i * ld + cols, at / 4 + (i + 1) * ld);
+    }
+  }
+
+  /** Rows [m, cols] read out of memory at byte `at`, rows `ld` floats apart. */
+  private take(m: number, cols: number, at: number, ld: number): Float32Array {
+    const f = this.f32();
+    if (ld === cols) return f.slice(at / 4, at / 4 + m * cols);
+    const y = new Float32Array(m * cols);
+    for (let i = 0; i < m; i++)
+      y.set(f.subarray(at / 4 + i * ld, at / 4 + i * ld + cols), i * cols);
     return y;
+  }
+
+  /** A, then C, in scratch, with `extra` bytes after C; returns their byte offsets. */
+  private gemmInto(x: Float32Array, m: number, p: PackedGemm, act: number, extra = 0) {
+    if (p.released) throw new Error('WASM GEMM: this layer was released');
+    const { inFeatures: inF, kPad, panels } = p;
+    const ldc = panels * 8;
+    const aBytes = Math.ceil((m * kPad * 4) / ALIGN) * ALIGN;
+    const cBytes = Math.ceil((m * ldc * 4) / ALIGN) * ALIGN;
+    const a = this.scratchArea(aBytes + cBytes + extra);
+    const c = a + aBytes;
+    this.put(x, m, inF, a, kPad);
+    const threads = m * kPad * ldc >= MIN_PARALLEL_MACS ? this.threads : 1;
+    const args = [a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, act];
+    this.runJob(0, args, [], panels, threads);
+    return { c, ldc, rest: c + cBytes };
+  }
+
+  /**
+   * x [m, in] row-major → act(x · Wᵀ + bias), [m, out] row-major; act 'gelu' runs in the
+   * kernel's epilogue (GEMM_ACT), anything else is the caller's.
+   */
+  run(x: Float32Array, m: number, p: PackedGemm, act: 'linear' | 'gelu' = 'linear'): Float32Array {
+    const { c, ldc } = this.gemmInto(x, m, p, GEMM_ACT[act]);
+    return this.take(m, p.outFeatures, c, ldc);
+  }
+
+  /**
+   * LayerNorm(x · Wᵀ + bias + residual) · gamma + beta, [m, out] row-major, out a multiple of 4:
+   * the dense, the residual add and the LayerNorm in one call (HF LxmertAttentionOutput).
+   */
+  denseAddLayerNorm(
+    x: Float32Array,
+    m: number,
+    p: PackedGemm,
+    residual: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    eps: number,
+  ): Float32Array {
+    const n = p.outFeatures;
+    if (n % 4 !== 0) throw new RangeError(`WASM add_layer_norm: width ${n} is not a multiple of 4`);
+    const rBytes = Math.ceil((m * n * 4) / ALIGN) * ALIGN;
+    const vBytes = Math.ceil((n * 4) / ALIGN) * ALIGN;
+    const { c, ldc, rest } = this.gemmInto(x, m, p, GEMM_ACT.linear, 2 * rBytes + 2 * vBytes);
+    const [r, out, g, b] = [rest, rest + rBytes, rest + 2 * rBytes, rest + 2 * rBytes + vBytes];
+    const f = this.f32();
+    f.set(residual.subarray(0, m * n), r / 4);
+    f.set(gamma.subarray(0, n), g / 4);
+    f.set(beta.subarray(0, n), b / 4);
+    this.ex.add_layer_norm(c, ldc, r, g, b, out, m, n, eps);
+    return this.take(m, n, out, n);
+  }
+
+  /**
+   * Multi-head attention, softmax(q·kᵀ/√dh + mask)·v per batch row and head, in the module:
+   * q [b, lq, ·], k and v [b, lk, ·] (column ranges of width h = heads · dh, dh a multiple of
+   * 4), mask [b, lk] additive or null → context [b, lq, h]. Heads are split across threads.
+   */
+  attention(
+    q: AttentionOperand,
+    k: AttentionOperand,
+    v: AttentionOperand,
+    mask: Float32Array | null,
+    shape: { b: number; lq: number; lk: number; heads: number; h: number },
+  ): Float32Array {
+    const { b, lq, lk, heads, h } = shape;
+    const dh = h / heads;
+    if (dh % 4 !== 0 || !Number.isInteger(dh)) {
+      throw new RangeError(`WASM attention: head width ${dh} is not a multiple of 4`);
+    }
+    const sources = [q.data, k.data, v.data].filter((d, i, all) => all.indexOf(d) === i);
+    const round = (n: number) => Math.ceil((n * 4) / ALIGN) * ALIGN;
+    const outBytes = round(b * lq * h);
+    const maskBytes = mask ? round(b * lk) : 0;
+    const sStride = round(lk + 4);
+    const sizes = sources.map((d) => round(d.length));
+    const threads = Math.min(this.threads, b * heads);
+    const total = sizes.reduce((x, y) => x + y, 0) + outBytes + maskBytes + threads * sStride;
+    let at = this.scratchArea(total);
+    const f = this.f32();
+    const where = new Map<Float32Array, number>();
+    sources.forEach((d, i) => {
+      f.set(d, at / 4);
+      where.set(d, at);
+      at += sizes[i];
+    });
+    const out = at;
+    const m = mask ? out + outBytes : 0;
+    if (mask) f.set(mask.subarray(0, b * lk), m / 4);
+    const s = out + outBytes + maskBytes;
+    const addr = (o: AttentionOperand) => where.get(o.data)! + o.offset * 4;
+    const args = [addr(q), addr(k), addr(v), m, out, s, lq, lk, q.ld, k.ld, v.ld, h, dh, heads];
+    args.push(1 / Math.sqrt(dh));
+    this.runJob(1, args, [14], b * heads, threads, sStride);
+    return this.take(b * lq, h, out, h);
   }
 }
 

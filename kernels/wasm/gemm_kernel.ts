@@ -1,8 +1,14 @@
 /**
- * The WASM GEMM kernel, generated as a module (see module_builder.ts):
+ * The WASM GEMM kernel and the layer ops around it, generated as one module (module_builder.ts):
  *
- *   gemm(a, bp, bias, c, M, K, ldc, p0, p1)
- *   C[m, 8p + j] = bias[8p + j] + Σ_k A[m, k] · B[k, 8p + j]   for panels p in [p0, p1), all m
+ *   gemm(a, bp, bias, c, M, K, ldc, p0, p1, act)
+ *   C[m, 8p + j] = act(bias[8p + j] + Σ_k A[m, k] · B[k, 8p + j])   panels p in [p0, p1), all m
+ *   (act 0: identity, 1: the exact-erf GELU, erf as a rational minimax fit, |error| < 4e-7)
+ *
+ *   add_layer_norm(x, ldx, r, g, b, out, M, N, eps)  out = LayerNorm(x + r) row by row
+ *
+ *   attention(q, k, v, mask, out, s, Lq, Lk, ldq, ldk, ldv, ldo, dh, heads, scale, u0, u1)
+ *   softmax(scale · q·kᵀ + mask) · v for units u = n·heads + head in [u0, u1)
  *
  * A is [M, K] row-major float32 (K even), B is packed in panels of 8 output columns
  * (`bp + p·K·32` holds B[k, 8p..8p+8] for k = 0..K-1, one 32-byte row per k), bias and C are
@@ -12,6 +18,9 @@
  * SIMD128 build. All offsets are byte offsets into the imported memory.
  */
 import { buildModule, FunctionBuilder } from './module_builder.js';
+
+/** Values of `act` in gemm(). */
+export const GEMM_ACT = { linear: 0, gelu: 1 } as const;
 
 const ROWS = 4;
 const V128 = { align: 4, offset: 0 };
@@ -24,6 +33,60 @@ function madd(f: FunctionBuilder, relaxed: boolean, av: string, bv: string, acc:
   } else {
     f.get(acc).get(av).get(bv).simd('f32x4.mul').simd('f32x4.add').set(acc);
   }
+}
+
+/** Splat of a float32 constant onto the stack. */
+function splat(f: FunctionBuilder, v: number): void {
+  f.f32(v).simd('f32x4.splat');
+}
+
+/** Eigen's erf fit (generic_fast_erf_float): erf(t) ≈ t·P(t²)/Q(t²) on t ∈ [-4, 4]. */
+const ERF_P = [
+  -2.72614225801306e-10, 2.77068142495902e-8, -2.10102402082508e-6, -5.69250639462346e-5,
+  -7.34990630326855e-4, -2.95459980854025e-3, -1.60960333262415e-2,
+];
+const ERF_Q = [
+  -1.45660718464996e-5, -2.13374055278905e-4, -1.68282697438203e-3, -7.37332916720468e-3,
+  -1.42647390514189e-2,
+];
+const GELU_TEMPS = ['gt', 'gt2', 'gp', 'gq', 'gh'];
+
+/** Horner: acc = ((c0·x + c1)·x + …), acc and x locals. */
+function horner(f: FunctionBuilder, coefficients: number[], x: string, acc: string): void {
+  splat(f, coefficients[0]);
+  f.set(acc);
+  for (const c of coefficients.slice(1)) {
+    f.get(acc).get(x).simd('f32x4.mul');
+    splat(f, c);
+    f.simd('f32x4.add').set(acc);
+  }
+}
+
+/** v = 0.5·v·(1 + erf(v/√2)) in place (locals GELU_TEMPS). */
+export function gelu(f: FunctionBuilder, v: string): void {
+  f.get(v);
+  splat(f, Math.SQRT1_2);
+  f.simd('f32x4.mul');
+  splat(f, -4);
+  f.simd('f32x4.max');
+  splat(f, 4);
+  f.simd('f32x4.min').set('gt');
+  f.get('gt').get('gt').simd('f32x4.mul').set('gt2');
+  horner(f, ERF_P, 'gt2', 'gp');
+  horner(f, ERF_Q, 'gt2', 'gq');
+  f.get(v);
+  splat(f, 0.5);
+  f.simd('f32x4.mul').set('gh');
+  f.get('gh').get('gh').get('gp').get('gt').simd('f32x4.mul').get('gq').simd('f32x4.div');
+  f.simd('f32x4.mul').simd('f32x4.add').set(v);
+}
+
+/** GELU on the accumulators when act = 1. */
+function geluIfAsked(f: FunctionBuilder, accs: string[]): void {
+  f.op('block');
+  f.get('act').op('i32.eqz').branch('br_if', 0);
+  for (const a of accs) gelu(f, a);
+  f.op('end');
 }
 
 /** c + ((row · ldc) << 2) + (p << 5): the byte address of C[row, 8p]. */
@@ -45,8 +108,10 @@ function gemmFunction(relaxed: boolean): FunctionBuilder {
     ['ldc', 'i32'],
     ['p0', 'i32'],
     ['p1', 'i32'],
+    ['act', 'i32'],
   ]);
   for (const n of ['p', 'i', 'k', 'pb', 'panel', 'rowb', 'pc', 'ca']) f.local(n, 'i32');
+  for (const n of GELU_TEMPS) f.local(n, 'v128');
   for (const n of ['b0', 'b1', 'b2', 'b3', 'av', 'bi0', 'bi1']) f.local(n, 'v128');
   for (let r = 0; r < ROWS; r++)
     f.local(`pa${r}`, 'i32').local(`c${r}0`, 'v128').local(`c${r}1`, 'v128');
@@ -89,6 +154,7 @@ function gemmFunction(relaxed: boolean): FunctionBuilder {
   f.get('k').i32(1).op('i32.sub').tee('k').branch('br_if', 0);
   f.op('end');
   for (let r = 0; r < ROWS; r++) {
+    geluIfAsked(f, [`c${r}0`, `c${r}1`]);
     cAddress(f, () => f.get('i').i32(r).op('i32.add'));
     f.tee('ca').get(`c${r}0`).simd('v128.store', V128);
     f.get('ca').get(`c${r}1`).simd('v128.store', at(16));
@@ -114,6 +180,7 @@ function gemmFunction(relaxed: boolean): FunctionBuilder {
   f.get('pb').i32(32).op('i32.add').set('pb');
   f.get('k').i32(1).op('i32.sub').tee('k').branch('br_if', 0);
   f.op('end');
+  geluIfAsked(f, ['c00', 'c01']);
   cAddress(f, () => f.get('i'));
   f.tee('ca').get('c00').simd('v128.store', V128);
   f.get('ca').get('c01').simd('v128.store', at(16));
@@ -127,13 +194,238 @@ function gemmFunction(relaxed: boolean): FunctionBuilder {
   return f;
 }
 
+/** h = lane0 + lane1 + lane2 + lane3 of v128 local `v`, left on the stack (f32). */
+function hsum(f: FunctionBuilder, v: string): void {
+  f.get(v).lane(0).get(v).lane(1).op('f32.add').get(v).lane(2).op('f32.add');
+  f.get(v).lane(3).op('f32.add');
+}
+
+/** `for (var = 0; var < limit; var += step) body()` (i32 locals; limit a local). */
+function forLoop(
+  f: FunctionBuilder,
+  v: string,
+  limit: string,
+  step: number,
+  body: () => void,
+): void {
+  f.i32(0).set(v);
+  f.op('block').op('loop');
+  f.get(v).get(limit).op('i32.ge_u').branch('br_if', 1);
+  body();
+  f.get(v).i32(step).op('i32.add').set(v);
+  f.branch('br', 0);
+  f.op('end').op('end');
+}
+
+/**
+ * add_layer_norm(x, ldx, r, g, b, out, M, N, eps): out[i] = LayerNorm(x[i] + r[i]) · g + b for
+ * rows i < M (x rows `ldx` floats apart, r and out N apart; N a multiple of 4), biased variance
+ * as torch.nn.LayerNorm, two passes over the sum (kept in out).
+ */
+function addLayerNormFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('add_layer_norm', [
+    ['x', 'i32'],
+    ['ldx', 'i32'],
+    ['r', 'i32'],
+    ['g', 'i32'],
+    ['b', 'i32'],
+    ['out', 'i32'],
+    ['M', 'i32'],
+    ['N', 'i32'],
+    ['eps', 'f32'],
+  ]);
+  for (const n of ['i', 'j', 'nb', 'px', 'pr', 'po']) f.local(n, 'i32');
+  for (const n of ['acc', 't', 'vm', 'vs']) f.local(n, 'v128');
+  f.local('inv', 'f32');
+  f.get('N').i32(2).op('i32.shl').set('nb');
+  f.f32(1).get('N').op('f32.convert_i32_u').op('f32.div').set('inv');
+  forLoop(f, 'i', 'M', 1, () => {
+    f.get('x').get('i').get('ldx').op('i32.mul').i32(2).op('i32.shl').op('i32.add').set('px');
+    f.get('i').get('nb').op('i32.mul').tee('po').get('r').op('i32.add').set('pr');
+    f.get('po').get('out').op('i32.add').set('po');
+    splat(f, 0);
+    f.set('acc');
+    forLoop(f, 'j', 'nb', 16, () => {
+      f.get('px').get('j').op('i32.add').simd('v128.load', V128);
+      f.get('pr').get('j').op('i32.add').simd('v128.load', V128);
+      f.simd('f32x4.add').set('t');
+      f.get('po').get('j').op('i32.add').get('t').simd('v128.store', V128);
+      f.get('acc').get('t').simd('f32x4.add').set('acc');
+    });
+    hsum(f, 'acc');
+    f.get('inv').op('f32.mul').simd('f32x4.splat').set('vm');
+    splat(f, 0);
+    f.set('acc');
+    forLoop(f, 'j', 'nb', 16, () => {
+      f.get('po').get('j').op('i32.add').simd('v128.load', V128).get('vm').simd('f32x4.sub');
+      f.tee('t').get('t').simd('f32x4.mul').get('acc').simd('f32x4.add').set('acc');
+    });
+    f.f32(1);
+    hsum(f, 'acc');
+    f.get('inv').op('f32.mul').get('eps').op('f32.add').op('f32.sqrt').op('f32.div');
+    f.simd('f32x4.splat').set('vs');
+    forLoop(f, 'j', 'nb', 16, () => {
+      f.get('po').get('j').op('i32.add'); // store address
+      f.get('po').get('j').op('i32.add').simd('v128.load', V128).get('vm').simd('f32x4.sub');
+      f.get('vs').simd('f32x4.mul');
+      f.get('g').get('j').op('i32.add').simd('v128.load', V128).simd('f32x4.mul');
+      f.get('b').get('j').op('i32.add').simd('v128.load', V128).simd('f32x4.add');
+      f.simd('v128.store', V128);
+    });
+  });
+  return f;
+}
+
+/** Cephes' expf polynomial on [-ln2/2, ln2/2]. */
+const EXP_P = [
+  1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1,
+  5.0000001201e-1,
+];
+
+/** v = exp(v) in place, 4 lanes (locals ex, ey, ez), relative error ~1e-7, v clamped to ±87. */
+function exp4(f: FunctionBuilder, v: string): void {
+  f.get(v);
+  splat(f, -87.33);
+  f.simd('f32x4.max');
+  splat(f, 87.33);
+  f.simd('f32x4.min').tee(v);
+  splat(f, Math.LOG2E);
+  f.simd('f32x4.mul').simd('f32x4.nearest').set('ex');
+  f.get(v).get('ex');
+  splat(f, 0.693359375);
+  f.simd('f32x4.mul').simd('f32x4.sub');
+  f.get('ex');
+  splat(f, -2.1219444e-4);
+  f.simd('f32x4.mul').simd('f32x4.sub').tee(v);
+  f.get(v).simd('f32x4.mul').set('ez');
+  horner(f, EXP_P, v, 'ey');
+  f.get('ey').get('ez').simd('f32x4.mul').get(v).simd('f32x4.add');
+  splat(f, 1);
+  f.simd('f32x4.add'); // polynomial, on the stack
+  f.get('ex').simd('i32x4.trunc_sat_f32x4_s');
+  f.i32(127).simd('i32x4.splat').simd('i32x4.add').i32(23).simd('i32x4.shl');
+  f.simd('f32x4.mul').set(v);
+}
+
+/**
+ * attention(q, k, v, mask, out, s, Lq, Lk, ldq, ldk, ldv, ldo, dh, heads, scale, u0, u1): for
+ * units u = n·heads + h in [u0, u1) and query rows i, with q, k, v, out rows `ld*` floats apart
+ * (batch n at n·L·ld), head h's columns at h·dh (dh a multiple of 4), mask [B, Lk] or 0 for none,
+ * s a scratch row of Lk rounded up to 4 floats:
+ *   s = scale · q[n, i, h]·k[n, :, h]ᵀ + mask[n];  out[n, i, h] = softmax(s) · v[n, :, h]
+ */
+function attentionFunction(): FunctionBuilder {
+  const params: [string, 'i32' | 'f32'][] = [
+    'q',
+    'k',
+    'v',
+    'mask',
+    'out',
+    's',
+    'Lq',
+    'Lk',
+    'ldq',
+    'ldk',
+    'ldv',
+    'ldo',
+    'dh',
+    'heads',
+  ].map((n) => [n, 'i32'] as [string, 'i32']);
+  params.push(['scale', 'f32'], ['u0', 'i32'], ['u1', 'i32']);
+  const f = new FunctionBuilder('attention', params);
+  const ints = ['u', 'n', 'qb', 'kb', 'vb', 'ob', 'mb', 'i', 'j', 'd', 'pq', 'pk', 'db', 'lk4'];
+  for (const n of ints) f.local(n, 'i32');
+  for (const n of ['acc', 'ex', 'ey', 'ez', 't']) f.local(n, 'v128');
+  for (const n of ['mx', 'sum', 'x']) f.local(n, 'f32');
+  /** base + ((n · L · ld + h · dh) << 2), h = u mod heads. */
+  const rowBase = (base: string, len: string, ld: string, into: string) => {
+    f.get(base).get('n').get(len).op('i32.mul').get(ld).op('i32.mul');
+    f.get('u').get('heads').op('i32.rem_u').get('dh').op('i32.mul').op('i32.add');
+    f.i32(2).op('i32.shl').op('i32.add').set(into);
+  };
+  f.get('dh').i32(2).op('i32.shl').set('db');
+  f.get('Lk')
+    .i32(3)
+    .op('i32.add')
+    .i32(-4 >>> 0)
+    .op('i32.and')
+    .set('lk4');
+  f.get('u0').set('u');
+  f.op('block').op('loop');
+  f.get('u').get('u1').op('i32.ge_u').branch('br_if', 1);
+  f.get('u').get('heads').op('i32.div_u').set('n');
+  rowBase('q', 'Lq', 'ldq', 'qb');
+  rowBase('k', 'Lk', 'ldk', 'kb');
+  rowBase('v', 'Lk', 'ldv', 'vb');
+  rowBase('out', 'Lq', 'ldo', 'ob');
+  f.i32(0).set('mb');
+  f.op('block');
+  f.get('mask').op('i32.eqz').branch('br_if', 0);
+  f.get('mask').get('n').get('Lk').op('i32.mul').i32(2).op('i32.shl').op('i32.add').set('mb');
+  f.op('end');
+  forLoop(f, 'i', 'Lq', 1, () => {
+    f.get('qb').get('i').get('ldq').op('i32.mul').i32(2).op('i32.shl').op('i32.add').set('pq');
+    f.f32(-Infinity).set('mx');
+    forLoop(f, 'j', 'Lk', 1, () => {
+      f.get('kb').get('j').get('ldk').op('i32.mul').i32(2).op('i32.shl').op('i32.add').set('pk');
+      splat(f, 0);
+      f.set('acc');
+      forLoop(f, 'd', 'db', 16, () => {
+        f.get('pq').get('d').op('i32.add').simd('v128.load', V128);
+        f.get('pk').get('d').op('i32.add').simd('v128.load', V128);
+        f.simd('f32x4.mul').get('acc').simd('f32x4.add').set('acc');
+      });
+      hsum(f, 'acc');
+      f.get('scale').op('f32.mul').set('x');
+      f.op('block');
+      f.get('mb').op('i32.eqz').branch('br_if', 0);
+      f.get('x').get('mb').get('j').i32(2).op('i32.shl').op('i32.add').mem('f32.load');
+      f.op('f32.add').set('x');
+      f.op('end');
+      f.get('s').get('j').i32(2).op('i32.shl').op('i32.add').get('x').mem('f32.store');
+      f.get('mx').get('x').op('f32.max').set('mx');
+    });
+    f.f32(0).set('sum');
+    forLoop(f, 'j', 'lk4', 4, () => {
+      f.get('s').get('j').i32(2).op('i32.shl').op('i32.add').simd('v128.load', V128);
+      f.get('mx').simd('f32x4.splat').simd('f32x4.sub').set('t');
+      exp4(f, 't');
+      f.get('s').get('j').i32(2).op('i32.shl').op('i32.add').get('t').simd('v128.store', V128);
+    });
+    forLoop(f, 'j', 'Lk', 1, () => {
+      f.get('sum').get('s').get('j').i32(2).op('i32.shl').op('i32.add').mem('f32.load');
+      f.op('f32.add').set('sum');
+    });
+    f.f32(1).get('sum').op('f32.div').set('sum'); // 1 / Σ
+    forLoop(f, 'd', 'db', 16, () => {
+      splat(f, 0);
+      f.set('acc');
+      f.get('vb').get('d').op('i32.add').set('pk');
+      forLoop(f, 'j', 'Lk', 1, () => {
+        f.get('s').get('j').i32(2).op('i32.shl').op('i32.add');
+        f.simd('v128.load32_splat', at(0, 2));
+        f.get('pk').simd('v128.load', V128).simd('f32x4.mul').get('acc').simd('f32x4.add');
+        f.set('acc');
+        f.get('pk').get('ldv').i32(2).op('i32.shl').op('i32.add').set('pk');
+      });
+      f.get('ob').get('i').get('ldo').op('i32.mul').i32(2).op('i32.shl').op('i32.add');
+      f.get('d').op('i32.add');
+      f.get('acc').get('sum').simd('f32x4.splat').simd('f32x4.mul').simd('v128.store', V128);
+    });
+  });
+  f.get('u').i32(1).op('i32.add').set('u');
+  f.branch('br', 0);
+  f.op('end').op('end');
+  return f;
+}
+
 /** The GEMM module's bytes: relaxed-SIMD or SIMD128 arithmetic, shared memory or not. */
 export function gemmModuleBytes(options: {
   relaxed: boolean;
   shared: boolean;
   maxPages: number;
 }): Uint8Array<ArrayBuffer> {
-  return buildModule([gemmFunction(options.relaxed)], {
+  return buildModule([gemmFunction(options.relaxed), addLayerNormFunction(), attentionFunction()], {
     min: 1,
     max: options.maxPages,
     shared: options.shared,

@@ -6,8 +6,8 @@
  * install and no binary in the repository.
  */
 
-export type ValType = 'i32' | 'v128';
-const VALTYPE: Record<ValType, number> = { i32: 0x7f, v128: 0x7b };
+export type ValType = 'i32' | 'f32' | 'v128';
+const VALTYPE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
 
 const OPS = {
   block: 0x02,
@@ -26,18 +26,40 @@ const OPS = {
   'i32.add': 0x6a,
   'i32.sub': 0x6b,
   'i32.mul': 0x6c,
+  'i32.div_u': 0x6e,
+  'i32.rem_u': 0x70,
+  'i32.and': 0x71,
   'i32.shl': 0x74,
   'i32.shr_u': 0x76,
+  'f32.sqrt': 0x91,
+  'f32.add': 0x92,
+  'f32.sub': 0x93,
+  'f32.mul': 0x94,
+  'f32.div': 0x95,
+  'f32.max': 0x97,
+  'f32.convert_i32_u': 0xb3,
 } as const;
+
+/** Scalar memory ops (followed by a memarg). */
+const MEM = { 'f32.load': 0x2a, 'f32.store': 0x38 } as const;
 
 /** SIMD opcodes (after the 0xfd prefix). */
 const SIMD = {
   'v128.load': 0x00,
   'v128.load32_splat': 0x09,
   'v128.store': 0x0b,
+  'i32x4.splat': 0x11,
   'f32x4.splat': 0x13,
+  'f32x4.nearest': 0x6a,
+  'i32x4.shl': 0xab,
+  'i32x4.add': 0xae,
   'f32x4.add': 0xe4,
+  'f32x4.sub': 0xe5,
   'f32x4.mul': 0xe6,
+  'f32x4.div': 0xe7,
+  'f32x4.min': 0xe8,
+  'f32x4.max': 0xe9,
+  'i32x4.trunc_sat_f32x4_s': 0xf8,
   'f32x4.relaxed_madd': 0x105,
 } as const;
 
@@ -112,6 +134,26 @@ export class FunctionBuilder {
   i32(v: number): this {
     this.code.push(OPS['i32.const']);
     sleb(v | 0, this.code);
+    return this;
+  }
+  f32(v: number): this {
+    this.code.push(0x43);
+    const b = new Uint8Array(new Float32Array([v]).buffer);
+    this.code.push(...b);
+    return this;
+  }
+  /** A scalar f32 load or store at the address on the stack (+ offset). */
+  mem(o: keyof typeof MEM, offset = 0): this {
+    this.code.push(MEM[o]);
+    uleb(2, this.code);
+    uleb(offset, this.code);
+    return this;
+  }
+  /** f32x4.extract_lane `lane`. */
+  lane(lane: number): this {
+    this.code.push(0xfd);
+    uleb(0x1f, this.code);
+    this.code.push(lane);
     return this;
   }
   op(o: Exclude<keyof typeof OPS, 'local.get' | 'local.set' | 'local.tee' | 'i32.const'>): this {

@@ -3,7 +3,7 @@
  * Original source: transformers/models/lxmert/modeling_lxmert.py.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { addLayerNorm, attention, dense, splitProjections } from '../../kernels/ops.js';
+import { attention, dense, denseAddLayerNorm, splitProjections } from '../../kernels/ops.js';
 import type { LinearWeights } from '../../kernels/types.js';
 import type { LxmertConfig } from '../config.js';
 import {
@@ -104,16 +104,8 @@ export class LxmertAttentionOutput extends LxmertModule {
   /** LayerNorm(dense(x) + residual). */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor3D {
     const [x, residual] = inputs as tf.Tensor3D[];
-    return tf.tidy(
-      () =>
-        addLayerNorm(
-          dense(x, this.dense),
-          residual,
-          this.LayerNorm.gamma,
-          this.LayerNorm.beta,
-          LN_EPS,
-        ) as tf.Tensor3D,
-    );
+    const { gamma, beta } = this.LayerNorm;
+    return denseAddLayerNorm(x, this.dense, residual, gamma, beta, LN_EPS) as tf.Tensor3D;
   }
 }
 

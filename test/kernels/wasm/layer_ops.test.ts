@@ -1,0 +1,182 @@
+/**
+ * The WASM module's layer ops against their tf-op twins on the wasm backend: the dense with GELU
+ * in the GEMM epilogue (denseFallback), dense + residual + LayerNorm in one call
+ * (addLayerNormFallback ∘ denseFallback), attention at lxmert-base head width
+ * (attentionFallback); and the same ops split across helper threads (Node worker_threads on
+ * shared memory standing in for the page's Blob workers), which must give the one-thread
+ * results bit for bit and match the twins.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Worker as NodeWorker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { denseAddLayerNorm, dense, attention, splitProjections } from '../../../kernels/ops.js';
+import { attentionFallback } from '../../../kernels/fallback/attention.js';
+import { addLayerNormFallback } from '../../../kernels/fallback/add_layer_norm.js';
+import { denseFallback } from '../../../kernels/fallback/dense.js';
+import { GemmEngine, gemmIsa, type HelperThread } from '../../../kernels/wasm/gemm.js';
+import { gemmModuleBytes } from '../../../kernels/wasm/gemm_kernel.js';
+import {
+  disposeLinearWeights,
+  makeLinearWeights,
+  type HostLinear,
+} from '../../../kernels/weights.js';
+import { MASK_MIN } from '../../../src/model/index.js';
+import { useBackend } from '../../helpers/backends.js';
+import { maxAbs, randomArray } from '../webgpu_env.js';
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+function host(out: number, inF: number, seed: number, scale = 0.3): HostLinear {
+  return {
+    shape: [out, inF],
+    weight: randomArray(out * inF, seed, scale),
+    bias: randomArray(out, seed + 1, 0.5),
+  };
+}
+
+describe('WASM layer ops vs tf ops', () => {
+  it.each([
+    { m: [1, 20], inF: 64, out: 768 },
+    { m: [2, 7], inF: 33, out: 12 },
+    { m: [1, 36], inF: 3072, out: 768 },
+  ])('dense + residual + LayerNorm, x $m × [$out, $inF]: within 2e-5', ({ m, inF, out }) => {
+    const h = host(out, inF, inF + out);
+    const packed = makeLinearWeights(h, 'wasm-gemm');
+    const twin = makeLinearWeights(h, 'f32-in-out');
+    const rows = m.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(randomArray(rows * inF, 3, 1), [...m, inF]);
+    const residual = tf.tensor(randomArray(rows * out, 4, 2), [...m, out]);
+    const gamma = tf.tensor1d(randomArray(out, 5, 1));
+    const beta = tf.tensor1d(randomArray(out, 6, 1));
+    const before = tf.memory().numTensors;
+    const got = denseAddLayerNorm(x, packed, residual, gamma, beta, 1e-12);
+    expect(tf.memory().numTensors, 'only the output is new').toBe(before + 1);
+    const want = tf.tidy(() =>
+      addLayerNormFallback(denseFallback(x, twin, 'linear'), residual, gamma, beta, 1e-12),
+    );
+    expect(got.shape).toEqual([...m, out]);
+    expect(maxAbs(got.dataSync(), want.dataSync())).toBeLessThan(2e-5);
+    tf.dispose([x, residual, gamma, beta, got, want]);
+    disposeLinearWeights(packed);
+    disposeLinearWeights(twin);
+  });
+
+  it('GELU in the epilogue over [-12, 12] (erf fit, tails): within 1e-5 of tf.erf', () => {
+    const h = host(40, 8, 77, 3);
+    const packed = makeLinearWeights(h, 'wasm-gemm');
+    const twin = makeLinearWeights(h, 'f32-in-out');
+    const x = tf.tensor2d(randomArray(5 * 8, 8, 1), [5, 8]);
+    const got = dense(x, packed, 'gelu');
+    const want = denseFallback(x, twin, 'gelu');
+    const pre = denseFallback(x, twin, 'linear').dataSync();
+    expect(Math.max(...pre.map(Math.abs)), 'inputs reach the tails').toBeGreaterThan(6);
+    const [g, w] = [got.dataSync(), want.dataSync()];
+    for (let i = 0; i < g.length; i++)
+      expect(Math.abs(g[i] - w[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(w[i])));
+    tf.dispose([x, got, want]);
+    disposeLinearWeights(packed);
+    disposeLinearWeights(twin);
+  });
+
+  it('attention at lxmert-base head width (12 × 64), 20 → 36, masked: within 1e-5', () => {
+    const [b, lq, lk, heads, h] = [1, 20, 36, 12, 768];
+    const pq = tf.tensor3d(randomArray(b * lq * 3 * h, 21, 1), [b, lq, 3 * h]);
+    const pk = tf.tensor3d(randomArray(b * lk * 3 * h, 22, 1), [b, lk, 3 * h]);
+    const mask = tf.tensor2d(
+      Array.from({ length: lk }, (_, j) => (j >= 30 ? MASK_MIN : 0)),
+      [b, lk],
+    );
+    const [q] = splitProjections(pq, 3);
+    const [, k, v] = splitProjections(pk, 3);
+    const got = attention(q, k, v, mask, heads).context;
+    const cols = (t: tf.Tensor3D, o: number) => tf.slice(t, [0, 0, o], [-1, -1, h]);
+    const want = attentionFallback(cols(pq, 0), cols(pk, h), cols(pk, 2 * h), mask, heads, false);
+    expect(maxAbs(got.dataSync(), want.context.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([pq, pk, mask, got, want.context]);
+  });
+});
+
+/** A helper thread in Node: worker_threads running the helper source on the shared memory. */
+function nodeHelper(source: string): HelperThread {
+  const w = new NodeWorker(
+    `const { parentPort } = require('node:worker_threads');\n${source}\n` +
+      `parentPort.on('message', (data) => onmessage({ data }));`,
+    { eval: true },
+  );
+  w.unref();
+  return { postMessage: (m) => w.postMessage(m), terminate: () => void w.terminate() };
+}
+
+describe('WASM layer ops on helper threads', () => {
+  const engines: GemmEngine[] = [];
+  afterAll(() => engines.forEach((e) => e.close()));
+
+  function engine(threads: number): GemmEngine {
+    const isa = gemmIsa()!;
+    const bytes = gemmModuleBytes({
+      relaxed: isa === 'relaxed-simd',
+      shared: threads > 1,
+      maxPages: 65536,
+    });
+    const e = new GemmEngine(new WebAssembly.Module(bytes), isa, threads, nodeHelper);
+    engines.push(e);
+    return e;
+  }
+
+  it('3 threads give the 1-thread results bit for bit, and match the tf-op twins', async () => {
+    const [one, three] = [engine(1), engine(3)];
+    expect(await three.whenReady(20000)).toBe(3);
+    const [m, inF, out] = [36, 768, 3072];
+    const w = randomArray(out * inF, 31, 0.05);
+    const bias = randomArray(out, 32, 0.5);
+    const x = randomArray(m * inF, 33, 1);
+    const [p1, p3] = [one.pack(w, bias, out, inF), three.pack(w, bias, out, inF)];
+    const single = one.run(x, m, p1, 'gelu');
+    for (let rep = 0; rep < 20 && (rep < 3 || three.helperUnits === 0); rep++) {
+      expect(three.run(x, m, p3, 'gelu')).toEqual(single);
+    }
+    expect(three.helperUnits, 'the helpers took part').toBeGreaterThan(0);
+    const twin = makeLinearWeights({ shape: [out, inF], weight: w, bias }, 'f32-in-out');
+    const xt = tf.tensor2d(x, [m, inF]);
+    const want = denseFallback(xt, twin, 'gelu');
+    expect(maxAbs(three.run(x, m, p3, 'gelu'), want.dataSync())).toBeLessThan(1e-4);
+    tf.dispose([xt, want]);
+    disposeLinearWeights(twin);
+
+    // dense + residual + LayerNorm, 3072 → 768
+    const w2 = randomArray(768 * out, 34, 0.02);
+    const b2 = randomArray(768, 35, 0.5);
+    const [q1, q3] = [one.pack(w2, b2, 768, out), three.pack(w2, b2, 768, out)];
+    const y = randomArray(m * out, 36, 1);
+    const r = randomArray(m * 768, 37, 1);
+    const [g, b] = [randomArray(768, 38, 1), randomArray(768, 39, 1)];
+    expect(three.denseAddLayerNorm(y, m, q3, r, g, b, 1e-12)).toEqual(
+      one.denseAddLayerNorm(y, m, q1, r, g, b, 1e-12),
+    );
+
+    // attention, 2 batch rows × 12 heads split across the threads
+    const [bq, lq, lk, h] = [2, 20, 36, 768];
+    const qd = randomArray(bq * lq * 3 * h, 40, 1);
+    const kd = randomArray(bq * lk * 3 * h, 41, 1);
+    const md = Float32Array.from({ length: bq * lk }, (_, i) => (i % lk > 31 ? MASK_MIN : 0));
+    const ops = (e: GemmEngine) =>
+      e.attention(
+        { data: qd, ld: 3 * h, offset: 0 },
+        { data: kd, ld: 3 * h, offset: h },
+        { data: kd, ld: 3 * h, offset: 2 * h },
+        md,
+        { b: bq, lq, lk, heads: 12, h },
+      );
+    const got = ops(three);
+    expect(got).toEqual(ops(one));
+    const pq = tf.tensor3d(qd, [bq, lq, 3 * h]);
+    const pk = tf.tensor3d(kd, [bq, lk, 3 * h]);
+    const mask = tf.tensor2d(md, [bq, lk]);
+    const cols = (t: tf.Tensor3D, o: number) => tf.slice(t, [0, 0, o], [-1, -1, h]);
+    const ref = attentionFallback(cols(pq, 0), cols(pk, h), cols(pk, 2 * h), mask, 12, false);
+    expect(maxAbs(got, ref.context.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([pq, pk, mask, ref.context]);
+  }, 60000);
+});
