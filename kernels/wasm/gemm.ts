@@ -61,8 +61,11 @@ function workOnJob(
     if (next >= units) return;
     const take = Math.min(c[22], units - next);
     if (Atomics.compareExchange(c, 20, v, v + take) !== v) continue;
-    if (c[1] === 0) {
+    if (c[1] === 0 && c[10] === 0) {
       ex.gemm(c[2], c[3], c[4], c[5], c[6], c[7], c[8], next, next + take, c[9]);
+    } else if (c[1] === 0) {
+      const tmp = c[11] + index * c[24];
+      ex.gemm_f16(c[2], c[3], c[4], c[5], c[6], c[7], c[8], next, next + take, c[9], tmp);
     } else {
       const s = c[7] + index * c[24];
       const a = (i: number) => c[i];
@@ -124,10 +127,15 @@ export interface PackedGemm {
   readonly biasOffset: number;
   /** Bytes held in the engine's memory (weight + bias). */
   readonly bytes: number;
+  /** How B is stored: float32, or float16 bits (widened a panel at a time in the kernel). */
+  readonly dtype: 'f32' | 'f16';
   released: boolean;
 }
 
-type Exports = Record<'gemm' | 'add_layer_norm' | 'attention', (...args: number[]) => void>;
+type Exports = Record<
+  'gemm' | 'gemm_f16' | 'add_layer_norm' | 'attention',
+  (...args: number[]) => void
+>;
 
 /** Where attention() finds one of q, k, v: rows `ld` floats apart, the range at `offset`. */
 export interface AttentionOperand {
@@ -290,22 +298,32 @@ export class GemmEngine {
   }
 
   /**
-   * Pack a Linear layer: `weight` [out, in] row-major (the PyTorch layout), `bias` [out].
-   * Free it with release().
+   * Pack a Linear layer: `weight` [out, in] row-major (the PyTorch layout) as float32 values or
+   * float16 bits (kept as float16: half the memory, widened in the kernel), `bias` [out] float32.
+   * Free it with unpack().
    */
-  pack(weight: Float32Array, bias: Float32Array, out: number, inF: number): PackedGemm {
+  pack(
+    weight: Float32Array | Uint16Array,
+    bias: Float32Array,
+    out: number,
+    inF: number,
+  ): PackedGemm {
+    const half = weight instanceof Uint16Array;
     const kPad = inF + (inF & 1);
     const panels = Math.ceil(out / 8);
-    const w = this.alloc(panels * kPad * 32);
+    const wBytes = panels * kPad * (half ? 16 : 32);
+    const w = this.alloc(wBytes);
     const b = this.alloc(panels * 32);
-    const f = this.f32();
-    f.fill(0, w.offset / 4, (w.offset + panels * kPad * 32) / 4);
-    f.fill(0, b.offset / 4, b.offset / 4 + panels * 8);
+    const view = half ? new Uint16Array(this.memory.buffer) : this.f32();
+    const base0 = w.offset / view.BYTES_PER_ELEMENT;
+    view.fill(0, base0, base0 + wBytes / view.BYTES_PER_ELEMENT);
     for (let n = 0; n < out; n++) {
-      const base = w.offset / 4 + (n >> 3) * kPad * 8 + (n & 7);
+      const base = base0 + (n >> 3) * kPad * 8 + (n & 7);
       const row = n * inF;
-      for (let k = 0; k < inF; k++) f[base + k * 8] = weight[row + k];
+      for (let k = 0; k < inF; k++) view[base + k * 8] = weight[row + k];
     }
+    const f = this.f32();
+    f.fill(0, b.offset / 4, b.offset / 4 + panels * 8);
     f.set(bias.subarray(0, out), b.offset / 4);
     this.heldBytes += w.bytes + b.bytes;
     return {
@@ -316,6 +334,7 @@ export class GemmEngine {
       weightOffset: w.offset,
       biasOffset: b.offset,
       bytes: w.bytes + b.bytes,
+      dtype: half ? 'f16' : 'f32',
       released: false,
     };
   }
@@ -324,7 +343,7 @@ export class GemmEngine {
   unpack(p: PackedGemm): void {
     if (p.released) return;
     p.released = true;
-    const wBytes = p.panels * p.kPad * 32;
+    const wBytes = p.panels * p.kPad * (p.dtype === 'f16' ? 16 : 32);
     this.release({ offset: p.weightOffset, bytes: Math.ceil(wBytes / ALIGN) * ALIGN });
     this.release({ offset: p.biasOffset, bytes: Math.ceil((p.panels * 32) / ALIGN) * ALIGN });
     this.heldBytes -= p.bytes;
@@ -355,7 +374,8 @@ export class GemmEngine {
     const ctl = this.control;
     const ctlF = this.controlF;
     if (threads <= 1 || !ctl || !ctlF || units < 2 || units > 0xffff) {
-      if (kind === 0) this.ex.gemm(...args.slice(0, 7), 0, units, args[7]);
+      if (kind === 0 && args[8] === 0) this.ex.gemm(...args.slice(0, 7), 0, units, args[7]);
+      else if (kind === 0) this.ex.gemm_f16(...args.slice(0, 7), 0, units, args[7], args[9]);
       else this.ex.attention(...args.slice(0, 15), 0, units);
       return;
     }
@@ -411,12 +431,16 @@ export class GemmEngine {
     const ldc = panels * 8;
     const aBytes = Math.ceil((m * kPad * 4) / ALIGN) * ALIGN;
     const cBytes = Math.ceil((m * ldc * 4) / ALIGN) * ALIGN;
-    const a = this.scratchArea(aBytes + cBytes + extra);
+    const threads = m * kPad * ldc >= MIN_PARALLEL_MACS ? this.threads : 1;
+    // float16 weights: one float32 panel buffer per thread after `extra`
+    const tmpStride = p.dtype === 'f16' ? Math.ceil((kPad * 32) / ALIGN) * ALIGN : 0;
+    const a = this.scratchArea(aBytes + cBytes + extra + threads * tmpStride);
     const c = a + aBytes;
     this.put(x, m, inF, a, kPad);
-    const threads = m * kPad * ldc >= MIN_PARALLEL_MACS ? this.threads : 1;
-    const args = [a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, act];
-    this.runJob(0, args, [], panels, threads);
+    const tmp = c + cBytes + extra;
+    const half = p.dtype === 'f16' ? 1 : 0;
+    const args = [a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, act, half, tmp];
+    this.runJob(0, args, [], panels, threads, tmpStride);
     return { c, ldc, rest: c + cBytes };
   }
 

@@ -97,8 +97,25 @@ function cAddress(f: FunctionBuilder, row: () => void): void {
   f.get('p').i32(5).op('i32.shl').op('i32.add').op('i32.add');
 }
 
-function gemmFunction(relaxed: boolean): FunctionBuilder {
-  const f = new FunctionBuilder('gemm', [
+/**
+ * v = float32 of the float16 bits in v's int32 lanes: magnitude shifted into place and scaled by
+ * 2^112 (exact for normals and subnormals; weights hold no inf/NaN), sign or-ed back.
+ */
+function halfToFloat(f: FunctionBuilder, v: string): void {
+  f.get(v).i32(0x7fff).simd('i32x4.splat').simd('v128.and').i32(13).simd('i32x4.shl');
+  splat(f, 2 ** 112);
+  f.simd('f32x4.mul');
+  f.get(v).i32(0x8000).simd('i32x4.splat').simd('v128.and').i32(16).simd('i32x4.shl');
+  f.simd('v128.or').set(v);
+}
+
+/**
+ * The GEMM; `f16`: B holds float16 bits (panels of K·16 bytes), each panel widened into the
+ * calling thread's float32 buffer `tmp` (K·32 bytes, stays in L1/L2) before the row tiles run
+ * on it (export gemm_f16, one more parameter).
+ */
+function gemmFunction(relaxed: boolean, f16 = false): FunctionBuilder {
+  const f = new FunctionBuilder(f16 ? 'gemm_f16' : 'gemm', [
     ['a', 'i32'],
     ['bp', 'i32'],
     ['bias', 'i32'],
@@ -109,8 +126,10 @@ function gemmFunction(relaxed: boolean): FunctionBuilder {
     ['p0', 'i32'],
     ['p1', 'i32'],
     ['act', 'i32'],
+    ...(f16 ? [['tmp', 'i32'] as [string, 'i32']] : []),
   ]);
   for (const n of ['p', 'i', 'k', 'pb', 'panel', 'rowb', 'pc', 'ca']) f.local(n, 'i32');
+  if (f16) f.local('hw', 'v128').local('hv', 'v128');
   for (const n of GELU_TEMPS) f.local(n, 'v128');
   for (const n of ['b0', 'b1', 'b2', 'b3', 'av', 'bi0', 'bi1']) f.local(n, 'v128');
   for (let r = 0; r < ROWS; r++)
@@ -124,7 +143,26 @@ function gemmFunction(relaxed: boolean): FunctionBuilder {
   f.get('bias').get('p').i32(5).op('i32.shl').op('i32.add').tee('pc');
   f.simd('v128.load', V128).set('bi0');
   f.get('pc').simd('v128.load', at(16)).set('bi1');
-  f.get('bp').get('p').get('panel').op('i32.mul').op('i32.add').set('pc'); // panel start
+  if (f16) {
+    // widen panel p (K rows of 8 halves) into tmp
+    f.get('bp').get('p').get('K').i32(4).op('i32.shl').op('i32.mul').op('i32.add').set('pb');
+    f.get('tmp').set('pc');
+    f.get('K').set('k');
+    f.op('loop');
+    f.get('pb').simd('v128.load', V128).tee('hw').simd('i32x4.extend_low_i16x8_u').set('hv');
+    halfToFloat(f, 'hv');
+    f.get('pc').get('hv').simd('v128.store', V128);
+    f.get('hw').simd('i32x4.extend_high_i16x8_u').set('hv');
+    halfToFloat(f, 'hv');
+    f.get('pc').get('hv').simd('v128.store', at(16));
+    f.get('pb').i32(16).op('i32.add').set('pb');
+    f.get('pc').i32(32).op('i32.add').set('pc');
+    f.get('k').i32(1).op('i32.sub').tee('k').branch('br_if', 0);
+    f.op('end');
+    f.get('tmp').set('pc');
+  } else {
+    f.get('bp').get('p').get('panel').op('i32.mul').op('i32.add').set('pc'); // panel start
+  }
   f.i32(0).set('i');
 
   // rows in tiles of ROWS
@@ -213,6 +251,16 @@ function forLoop(
   f.get(v).get(limit).op('i32.ge_u').branch('br_if', 1);
   body();
   f.get(v).i32(step).op('i32.add').set(v);
+  f.branch('br', 0);
+  f.op('end').op('end');
+}
+
+/** `while (!exit()) body()`: `exit` leaves an i32 condition on the stack. */
+function whileLoop(f: FunctionBuilder, exit: () => void, body: () => void): void {
+  f.op('block').op('loop');
+  exit();
+  f.branch('br_if', 1);
+  body();
   f.branch('br', 0);
   f.op('end').op('end');
 }
@@ -333,9 +381,9 @@ function attentionFunction(): FunctionBuilder {
   ].map((n) => [n, 'i32'] as [string, 'i32']);
   params.push(['scale', 'f32'], ['u0', 'i32'], ['u1', 'i32']);
   const f = new FunctionBuilder('attention', params);
-  const ints = ['u', 'n', 'qb', 'kb', 'vb', 'ob', 'mb', 'i', 'j', 'd', 'pq', 'pk', 'db', 'lk4'];
-  for (const n of ints) f.local(n, 'i32');
-  for (const n of ['acc', 'ex', 'ey', 'ez', 't']) f.local(n, 'v128');
+  const ints = ['u', 'n', 'qb', 'kb', 'vb', 'ob', 'mb', 'i', 'j', 'd', 'pq', 'db', 'lk4'];
+  for (const n of [...ints, 'pk0', 'pk1', 'pk2', 'pk3']) f.local(n, 'i32');
+  for (const n of ['acc0', 'acc1', 'acc2', 'acc3', 'ex', 'ey', 'ez', 't']) f.local(n, 'v128');
   for (const n of ['mx', 'sum', 'x']) f.local(n, 'f32');
   /** base + ((n · L · ld + h · dh) << 2), h = u mod heads. */
   const rowBase = (base: string, len: string, ld: string, into: string) => {
@@ -366,25 +414,58 @@ function attentionFunction(): FunctionBuilder {
   forLoop(f, 'i', 'Lq', 1, () => {
     f.get('qb').get('i').get('ldq').op('i32.mul').i32(2).op('i32.shl').op('i32.add').set('pq');
     f.f32(-Infinity).set('mx');
-    forLoop(f, 'j', 'Lk', 1, () => {
-      f.get('kb').get('j').get('ldk').op('i32.mul').i32(2).op('i32.shl').op('i32.add').set('pk');
-      splat(f, 0);
-      f.set('acc');
-      forLoop(f, 'd', 'db', 16, () => {
-        f.get('pq').get('d').op('i32.add').simd('v128.load', V128);
-        f.get('pk').get('d').op('i32.add').simd('v128.load', V128);
-        f.simd('f32x4.mul').get('acc').simd('f32x4.add').set('acc');
-      });
-      hsum(f, 'acc');
+    // scores, four keys at a time (one q load serves four), then the remaining keys
+    const score = (r: number, acc: string) => {
+      hsum(f, acc);
       f.get('scale').op('f32.mul').set('x');
       f.op('block');
       f.get('mb').op('i32.eqz').branch('br_if', 0);
-      f.get('x').get('mb').get('j').i32(2).op('i32.shl').op('i32.add').mem('f32.load');
-      f.op('f32.add').set('x');
+      f.get('x').get('mb').get('j').i32(r).op('i32.add').i32(2).op('i32.shl').op('i32.add');
+      f.mem('f32.load').op('f32.add').set('x');
       f.op('end');
-      f.get('s').get('j').i32(2).op('i32.shl').op('i32.add').get('x').mem('f32.store');
+      f.get('s').get('j').i32(r).op('i32.add').i32(2).op('i32.shl').op('i32.add');
+      f.get('x').mem('f32.store');
       f.get('mx').get('x').op('f32.max').set('mx');
-    });
+    };
+    f.i32(0).set('j');
+    whileLoop(
+      f,
+      () => f.get('j').i32(4).op('i32.add').get('Lk').op('i32.gt_u'),
+      () => {
+        for (let r = 0; r < 4; r++) {
+          f.get('kb').get('j').i32(r).op('i32.add').get('ldk').op('i32.mul');
+          f.i32(2).op('i32.shl').op('i32.add').set(`pk${r}`);
+          splat(f, 0);
+          f.set(`acc${r}`);
+        }
+        forLoop(f, 'd', 'db', 16, () => {
+          f.get('pq').get('d').op('i32.add').simd('v128.load', V128).set('t');
+          for (let r = 0; r < 4; r++) {
+            f.get('t').get(`pk${r}`).get('d').op('i32.add').simd('v128.load', V128);
+            f.simd('f32x4.mul').get(`acc${r}`).simd('f32x4.add').set(`acc${r}`);
+          }
+        });
+        for (let r = 0; r < 4; r++) score(r, `acc${r}`);
+        f.get('j').i32(4).op('i32.add').set('j');
+      },
+    );
+    whileLoop(
+      f,
+      () => f.get('j').get('Lk').op('i32.ge_u'),
+      () => {
+        f.get('kb').get('j').get('ldk').op('i32.mul').i32(2).op('i32.shl').op('i32.add');
+        f.set('pk0');
+        splat(f, 0);
+        f.set('acc0');
+        forLoop(f, 'd', 'db', 16, () => {
+          f.get('pq').get('d').op('i32.add').simd('v128.load', V128);
+          f.get('pk0').get('d').op('i32.add').simd('v128.load', V128);
+          f.simd('f32x4.mul').get('acc0').simd('f32x4.add').set('acc0');
+        });
+        score(0, 'acc0');
+        f.get('j').i32(1).op('i32.add').set('j');
+      },
+    );
     f.f32(0).set('sum');
     forLoop(f, 'j', 'lk4', 4, () => {
       f.get('s').get('j').i32(2).op('i32.shl').op('i32.add').simd('v128.load', V128);
@@ -397,21 +478,47 @@ function attentionFunction(): FunctionBuilder {
       f.op('f32.add').set('sum');
     });
     f.f32(1).get('sum').op('f32.div').set('sum'); // 1 / Σ
-    forLoop(f, 'd', 'db', 16, () => {
-      splat(f, 0);
-      f.set('acc');
-      f.get('vb').get('d').op('i32.add').set('pk');
+    // context = Σ_j p_j · v_j, sixteen columns at a time, then four
+    const pv = (width: number) => {
+      for (let r = 0; r < width; r++) {
+        splat(f, 0);
+        f.set(`acc${r}`);
+      }
+      f.get('vb').get('d').op('i32.add').set('pk0');
       forLoop(f, 'j', 'Lk', 1, () => {
         f.get('s').get('j').i32(2).op('i32.shl').op('i32.add');
-        f.simd('v128.load32_splat', at(0, 2));
-        f.get('pk').simd('v128.load', V128).simd('f32x4.mul').get('acc').simd('f32x4.add');
-        f.set('acc');
-        f.get('pk').get('ldv').i32(2).op('i32.shl').op('i32.add').set('pk');
+        f.simd('v128.load32_splat', at(0, 2)).set('t');
+        for (let r = 0; r < width; r++) {
+          f.get('t')
+            .get('pk0')
+            .simd('v128.load', at(16 * r))
+            .simd('f32x4.mul');
+          f.get(`acc${r}`).simd('f32x4.add').set(`acc${r}`);
+        }
+        f.get('pk0').get('ldv').i32(2).op('i32.shl').op('i32.add').set('pk0');
       });
       f.get('ob').get('i').get('ldo').op('i32.mul').i32(2).op('i32.shl').op('i32.add');
-      f.get('d').op('i32.add');
-      f.get('acc').get('sum').simd('f32x4.splat').simd('f32x4.mul').simd('v128.store', V128);
-    });
+      f.get('d').op('i32.add').set('pk1');
+      for (let r = 0; r < width; r++) {
+        f.get('pk1').get(`acc${r}`).get('sum').simd('f32x4.splat').simd('f32x4.mul');
+        f.simd('v128.store', at(16 * r));
+      }
+      f.get('d')
+        .i32(16 * width)
+        .op('i32.add')
+        .set('d');
+    };
+    f.i32(0).set('d');
+    whileLoop(
+      f,
+      () => f.get('d').i32(64).op('i32.add').get('db').op('i32.gt_u'),
+      () => pv(4),
+    );
+    whileLoop(
+      f,
+      () => f.get('d').get('db').op('i32.ge_u'),
+      () => pv(1),
+    );
   });
   f.get('u').i32(1).op('i32.add').set('u');
   f.branch('br', 0);
@@ -425,9 +532,17 @@ export function gemmModuleBytes(options: {
   shared: boolean;
   maxPages: number;
 }): Uint8Array<ArrayBuffer> {
-  return buildModule([gemmFunction(options.relaxed), addLayerNormFunction(), attentionFunction()], {
-    min: 1,
-    max: options.maxPages,
-    shared: options.shared,
-  });
+  return buildModule(
+    [
+      gemmFunction(options.relaxed),
+      addLayerNormFunction(),
+      attentionFunction(),
+      gemmFunction(options.relaxed, true),
+    ],
+    {
+      min: 1,
+      max: options.maxPages,
+      shared: options.shared,
+    },
+  );
 }

@@ -16,7 +16,7 @@ import {
   type LxmertInputs,
 } from '../../../src/model/index.js';
 import { warmUp } from '../../../src/model/warm_up.js';
-import { WASM_THREADS_FLAG } from '../../../kernels/flags.js';
+import { registerKernelFlags, WASM_THREADS_FLAG } from '../../../kernels/flags.js';
 import { gemmEngine } from '../../../kernels/wasm/gemm.js';
 import { gpuMemory, trackDispatches } from '../../../kernels/runtime/dispatch_counter.js';
 
@@ -157,6 +157,7 @@ async function runLxmert(req: EngineRequest, t0: number): Promise<EngineResult> 
     // gets); more: the threaded SIMD build with that many threads.
     if (req.threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     else wasm.setThreadsCount(req.threads);
+    registerKernelFlags();
     tf.env().set(WASM_THREADS_FLAG, req.threads); // our GEMM kernel's threads
   }
   const sel = await selectBackend(req.backend, {

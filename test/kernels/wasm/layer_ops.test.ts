@@ -21,6 +21,7 @@ import {
   type HostLinear,
 } from '../../../kernels/weights.js';
 import { MASK_MIN } from '../../../src/model/index.js';
+import { decodeFloat16, f32ToF16Bits } from '../../../src/codec/float16.js';
 import { useBackend } from '../../helpers/backends.js';
 import { maxAbs, randomArray } from '../webgpu_env.js';
 
@@ -80,6 +81,39 @@ describe('WASM layer ops vs tf ops', () => {
     disposeLinearWeights(twin);
   });
 
+  it.each([
+    { m: [1, 20], inF: 768, out: 296, act: 'linear' as const },
+    { m: [2, 7], inF: 33, out: 13, act: 'gelu' as const },
+  ])(
+    'float16 weights stay float16 in the module (half the bytes), x $m × [$out, $inF], $act',
+    ({ m, inF, out, act }) => {
+      const values = randomArray(out * inF, 51, 0.3);
+      values[0] = 3e-6; // a float16 subnormal
+      values[1] = -65504; // the largest float16, negative
+      const bits = Uint16Array.from(values, f32ToF16Bits);
+      const bias = randomArray(out, 52, 0.5);
+      const packed = makeLinearWeights(
+        { shape: [out, inF], weight: { f16: bits }, bias },
+        'wasm-gemm',
+      );
+      const wide = { shape: [out, inF] as const, weight: decodeFloat16(bits), bias };
+      const twin = makeLinearWeights(wide, 'f32-in-out');
+      const asF32 = makeLinearWeights(wide, 'wasm-gemm');
+      if (packed.format !== 'wasm-gemm' || asF32.format !== 'wasm-gemm') throw new Error('format');
+      expect(packed.packed.dtype).toBe('f16');
+      expect(packed.packed.bytes).toBeLessThan(0.55 * asF32.packed.bytes);
+      const rows = m.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(randomArray(rows * inF, 53, 1), [...m, inF]);
+      const got = dense(x, packed, act);
+      const want = denseFallback(x, twin, act);
+      const exact = dense(x, asF32, act);
+      expect(maxAbs(got.dataSync(), want.dataSync())).toBeLessThan(1e-5 * 65504);
+      expect(got.dataSync(), 'same values as the float32 packing').toEqual(exact.dataSync());
+      tf.dispose([x, got, want, exact]);
+      [packed, twin, asF32].forEach(disposeLinearWeights);
+    },
+  );
+
   it('attention at lxmert-base head width (12 × 64), 20 → 36, masked: within 1e-5', () => {
     const [b, lq, lk, heads, h] = [1, 20, 36, 12, 768];
     const pq = tf.tensor3d(randomArray(b * lq * 3 * h, 21, 1), [b, lq, 3 * h]);
@@ -128,7 +162,7 @@ describe('WASM layer ops on helper threads', () => {
   it('3 threads give the 1-thread results bit for bit, and match the tf-op twins', async () => {
     const [one, three] = [engine(1), engine(3)];
     expect(await three.whenReady(20000)).toBe(3);
-    const [m, inF, out] = [36, 768, 3072];
+    const [m, inF, out] = [36, 768, 1536];
     const w = randomArray(out * inF, 31, 0.05);
     const bias = randomArray(out, 32, 0.5);
     const x = randomArray(m * inF, 33, 1);
@@ -145,7 +179,12 @@ describe('WASM layer ops on helper threads', () => {
     tf.dispose([xt, want]);
     disposeLinearWeights(twin);
 
-    // dense + residual + LayerNorm, 3072 → 768
+    // float16 weights: each thread widens its panels into its own buffer
+    const bits = Uint16Array.from(w, f32ToF16Bits);
+    const [h1, h3] = [one.pack(bits, bias, out, inF), three.pack(bits, bias, out, inF)];
+    expect(three.run(x, m, h3, 'gelu')).toEqual(one.run(x, m, h1, 'gelu'));
+
+    // dense + residual + LayerNorm, out → 768
     const w2 = randomArray(768 * out, 34, 0.02);
     const b2 = randomArray(768, 35, 0.5);
     const [q1, q3] = [one.pack(w2, b2, 768, out), three.pack(w2, b2, 768, out)];
