@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerKernelFlags, WASM_THREADS_FLAG } from '../flags.js';
 import { kernelLog } from '../runtime/log.js';
-import { GEMM_ACT, gemmModuleBytes } from './gemm_kernel.js';
+import { GEMM_ACT, gemmModuleBytes, tileRowsFor } from './gemm_kernel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
@@ -19,6 +19,7 @@ const ALIGN = 64;
 /**
  * The helpers' control block in the shared memory, 128 int32 at byte CONTROL: [0] job number
  * (helpers Atomics.wait on it), [1] kind (0 gemm, 1 attention), [2..19] the job's arguments
+ * (gemm: a, bp, bias, c, M, K, ldc, act, float16?, panel buffer, tile rows)
  * (float ones as float32 bits), [20] claim word: job tag << 16 | next unit, [21] units,
  * [22] units per claim, [23] units done (the caller waits on it), [24] bytes of attention
  * scratch per thread, [25] units the helpers ran (a statistic), [32 + i] helper i ready (set by the helper itself, so the caller needs no
@@ -62,10 +63,11 @@ function workOnJob(
     const take = Math.min(c[22], units - next);
     if (Atomics.compareExchange(c, 20, v, v + take) !== v) continue;
     if (c[1] === 0 && c[10] === 0) {
-      ex.gemm(c[2], c[3], c[4], c[5], c[6], c[7], c[8], next, next + take, c[9]);
+      ex['gemm' + c[12]](c[2], c[3], c[4], c[5], c[6], c[7], c[8], next, next + take, c[9]);
     } else if (c[1] === 0) {
       const tmp = c[11] + index * c[24];
-      ex.gemm_f16(c[2], c[3], c[4], c[5], c[6], c[7], c[8], next, next + take, c[9], tmp);
+      const gemm = ex['gemm_f16_' + c[12]];
+      gemm(c[2], c[3], c[4], c[5], c[6], c[7], c[8], next, next + take, c[9], tmp);
     } else {
       const s = c[7] + index * c[24];
       const a = (i: number) => c[i];
@@ -132,10 +134,7 @@ export interface PackedGemm {
   released: boolean;
 }
 
-type Exports = Record<
-  'gemm' | 'gemm_f16' | 'add_layer_norm' | 'attention',
-  (...args: number[]) => void
->;
+type Exports = Record<string, (...args: number[]) => void>;
 
 /** Where attention() finds one of q, k, v: rows `ld` floats apart, the range at `offset`. */
 export interface AttentionOperand {
@@ -374,8 +373,11 @@ export class GemmEngine {
     const ctl = this.control;
     const ctlF = this.controlF;
     if (threads <= 1 || !ctl || !ctlF || units < 2 || units > 0xffff) {
-      if (kind === 0 && args[8] === 0) this.ex.gemm(...args.slice(0, 7), 0, units, args[7]);
-      else if (kind === 0) this.ex.gemm_f16(...args.slice(0, 7), 0, units, args[7], args[9]);
+      const rows = args[10];
+      if (kind === 0 && args[8] === 0)
+        this.ex['gemm' + rows](...args.slice(0, 7), 0, units, args[7]);
+      else if (kind === 0)
+        this.ex['gemm_f16_' + rows](...args.slice(0, 7), 0, units, args[7], args[9]);
       else this.ex.attention(...args.slice(0, 15), 0, units);
       return;
     }
@@ -439,7 +441,8 @@ export class GemmEngine {
     this.put(x, m, inF, a, kPad);
     const tmp = c + cBytes + extra;
     const half = p.dtype === 'f16' ? 1 : 0;
-    const args = [a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, act, half, tmp];
+    const rows = tileRowsFor(m);
+    const args = [a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, act, half, tmp, rows];
     this.runJob(0, args, [], panels, threads, tmpStride);
     return { c, ldc, rest: c + cBytes };
   }

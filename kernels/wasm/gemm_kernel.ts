@@ -1,7 +1,7 @@
 /**
  * The WASM GEMM kernel and the layer ops around it, generated as one module (module_builder.ts):
  *
- *   gemm(a, bp, bias, c, M, K, ldc, p0, p1, act)
+ *   gemm{4,6}(a, bp, bias, c, M, K, ldc, p0, p1, act)   (ROWS-row register tiles)
  *   C[m, 8p + j] = act(bias[8p + j] + Σ_k A[m, k] · B[k, 8p + j])   panels p in [p0, p1), all m
  *   (act 0: identity, 1: the exact-erf GELU, erf as a rational minimax fit, |error| < 4e-7)
  *
@@ -22,7 +22,21 @@ import { buildModule, FunctionBuilder } from './module_builder.js';
 /** Values of `act` in gemm(). */
 export const GEMM_ACT = { linear: 0, gelu: 1 } as const;
 
-const ROWS = 4;
+/**
+ * Rows per register tile (ROWS × 8 accumulators in 2·ROWS v128 locals): one GEMM export per
+ * count (gemm4, gemm6; gemm_f16_4, gemm_f16_6), the engine picks the one that leaves fewest rows
+ * to the one-row loop (36 rows: 6, 20 rows: 4). Measured on the lxmert-base shapes (BENCHMARKS.md,
+ * issue 11): 6-row tiles beat 4 at 36 rows; 5-row tiles at 20 rows were not reliably better.
+ */
+export const GEMM_TILE_ROWS = [4, 6] as const;
+const TILE_ROWS = 4;
+
+/** The tile height for an M-row product: fewest leftover rows, then the taller tile. */
+export function tileRowsFor(m: number): number {
+  let best = 4;
+  for (const r of GEMM_TILE_ROWS) if (m % r <= m % best) best = r;
+  return best;
+}
 const V128 = { align: 4, offset: 0 };
 const at = (offset: number, align = 4) => ({ align, offset });
 
@@ -114,8 +128,8 @@ function halfToFloat(f: FunctionBuilder, v: string): void {
  * calling thread's float32 buffer `tmp` (K·32 bytes, stays in L1/L2) before the row tiles run
  * on it (export gemm_f16, one more parameter).
  */
-function gemmFunction(relaxed: boolean, f16 = false): FunctionBuilder {
-  const f = new FunctionBuilder(f16 ? 'gemm_f16' : 'gemm', [
+function gemmFunction(relaxed: boolean, f16 = false, ROWS = TILE_ROWS): FunctionBuilder {
+  const f = new FunctionBuilder(`${f16 ? 'gemm_f16_' : 'gemm'}${ROWS}`, [
     ['a', 'i32'],
     ['bp', 'i32'],
     ['bias', 'i32'],
@@ -534,10 +548,10 @@ export function gemmModuleBytes(options: {
 }): Uint8Array<ArrayBuffer> {
   return buildModule(
     [
-      gemmFunction(options.relaxed),
+      ...GEMM_TILE_ROWS.map((rows) => gemmFunction(options.relaxed, false, rows)),
       addLayerNormFunction(),
       attentionFunction(),
-      gemmFunction(options.relaxed, true),
+      ...GEMM_TILE_ROWS.map((rows) => gemmFunction(options.relaxed, true, rows)),
     ],
     {
       min: 1,

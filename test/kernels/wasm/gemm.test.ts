@@ -38,6 +38,7 @@ function host(out: number, inF: number, seed: number): HostLinear {
 const CASES: { m: number[]; inF: number; out: number; act: Activation }[] = [
   { m: [1, 20], inF: 64, out: 96, act: 'linear' },
   { m: [2, 7], inF: 33, out: 13, act: 'gelu' },
+  { m: [2, 4], inF: 48, out: 40, act: 'gelu' }, // 8 rows: the 4-row tiles (36: 6)
   { m: [1, 36], inF: 2048, out: 24, act: 'linear' },
   { m: [3], inF: 4, out: 768, act: 'tanh' },
   { m: [1, 5], inF: 130, out: 3129, act: 'linear' },

@@ -84,6 +84,7 @@ describe('WASM layer ops vs tf ops', () => {
   it.each([
     { m: [1, 20], inF: 768, out: 296, act: 'linear' as const },
     { m: [2, 7], inF: 33, out: 13, act: 'gelu' as const },
+    { m: [8], inF: 64, out: 24, act: 'gelu' as const },
   ])(
     'float16 weights stay float16 in the module (half the bytes), x $m × [$out, $inF], $act',
     ({ m, inF, out, act }) => {
