@@ -189,18 +189,39 @@ function gemmFunction(relaxed: boolean, f16 = false, ROWS = TILE_ROWS): Function
   f.get('pc').set('pb');
   f.get('K').i32(1).op('i32.shr_u').set('k');
   f.op('loop'); // k, two at a time
-  f.get('pb').simd('v128.load', V128).set('b0');
-  f.get('pb').simd('v128.load', at(16)).set('b1');
-  f.get('pb').simd('v128.load', at(32)).set('b2');
-  f.get('pb').simd('v128.load', at(48)).set('b3');
-  for (let r = 0; r < ROWS; r++) {
-    f.get(`pa${r}`).simd('v128.load32_splat', at(0, 2)).set('av');
-    madd(f, relaxed, 'av', 'b0', `c${r}0`);
-    madd(f, relaxed, 'av', 'b1', `c${r}1`);
-    f.get(`pa${r}`).simd('v128.load32_splat', at(4, 2)).set('av');
-    madd(f, relaxed, 'av', 'b2', `c${r}0`);
-    madd(f, relaxed, 'av', 'b3', `c${r}1`);
-    f.get(`pa${r}`).i32(8).op('i32.add').set(`pa${r}`);
+  if (ROWS <= 4) {
+    // all four B vectors of k and k+1 live at once: 2·ROWS + 5 ≤ 13 v128 registers
+    f.get('pb').simd('v128.load', V128).set('b0');
+    f.get('pb').simd('v128.load', at(16)).set('b1');
+    f.get('pb').simd('v128.load', at(32)).set('b2');
+    f.get('pb').simd('v128.load', at(48)).set('b3');
+    for (let r = 0; r < ROWS; r++) {
+      f.get(`pa${r}`).simd('v128.load32_splat', at(0, 2)).set('av');
+      madd(f, relaxed, 'av', 'b0', `c${r}0`);
+      madd(f, relaxed, 'av', 'b1', `c${r}1`);
+      f.get(`pa${r}`).simd('v128.load32_splat', at(4, 2)).set('av');
+      madd(f, relaxed, 'av', 'b2', `c${r}0`);
+      madd(f, relaxed, 'av', 'b3', `c${r}1`);
+      f.get(`pa${r}`).i32(8).op('i32.add').set(`pa${r}`);
+    }
+  } else {
+    // taller tiles: k, then k+1, two B vectors live (2·ROWS + 3 ≤ 15 of x64's 16 registers)
+    for (const half of [0, 1]) {
+      f.get('pb')
+        .simd('v128.load', at(32 * half))
+        .set('b0');
+      f.get('pb')
+        .simd('v128.load', at(32 * half + 16))
+        .set('b1');
+      for (let r = 0; r < ROWS; r++) {
+        f.get(`pa${r}`)
+          .simd('v128.load32_splat', at(4 * half, 2))
+          .set('av');
+        madd(f, relaxed, 'av', 'b0', `c${r}0`);
+        madd(f, relaxed, 'av', 'b1', `c${r}1`);
+      }
+    }
+    for (let r = 0; r < ROWS; r++) f.get(`pa${r}`).i32(8).op('i32.add').set(`pa${r}`);
   }
   f.get('pb').i32(64).op('i32.add').set('pb');
   f.get('k').i32(1).op('i32.sub').tee('k').branch('br_if', 0);
