@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
+import { embedWgslPlugin } from '../../scripts/embed-wgsl.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -78,6 +79,8 @@ const outDir = join(ROOT, '.bench', 'browser', 'dist');
 await build({
   root: join(ROOT, 'bench', 'browser', 'page'),
   configFile: false,
+  // kernels/wgsl_sources.ts is generated (git-ignored): written here on a fresh clone.
+  plugins: [embedWgslPlugin()],
   logLevel: 'warn',
   base: '/',
   // Not minified: tfjs-backend-wasm hands its threaded factory's source text (toString()) to its
