@@ -7,7 +7,7 @@ import type { StorageFormat } from '../../kernels/weights.js';
 import { registerKernelFlags, WASM_GEMM_FLAG } from '../../kernels/flags.js';
 import { fusedKernelsEnabled } from '../../kernels/ops.js';
 import { gemmEngine } from '../../kernels/wasm/gemm.js';
-import { hostValues } from '../codec/host_values.js';
+import { hostFloat32, hostValues } from '../codec/host_values.js';
 import type { RawTensor } from '../codec/raw_tensor.js';
 import { WeightsError, formatShape } from '../errors.js';
 import type { WeightSource } from './module.js';
@@ -53,6 +53,51 @@ export function weightSourceFromMap(
         );
       }
       return hostValues(raw, name);
+    },
+  };
+}
+
+/** A WeightSource that takes weights as they stream in (see preparedWeightSource). */
+export interface PreparedWeightSource extends WeightSource {
+  /** One weight, the moment its bytes have arrived and been verified. */
+  add(name: string, raw: RawTensor): void;
+}
+
+/**
+ * Weights made ready for the layers while a model streams in, so that buildModel after the
+ * last byte skips the host conversions. On wasm and cpu, whose layers read float32, each
+ * float16/int8 weight is widened once as it arrives (`add`); the WebGPU formats 'f16' and
+ * 'int8' keep them packed as stored, which needs nothing ahead. A tied name is read from its
+ * twin. Weights are checked against the shapes the layers ask for, as weightSourceFromMap does.
+ */
+export function preparedWeightSource(
+  source = 'weights',
+  linearFormat: StorageFormat = defaultLinearFormat(),
+  tied: Readonly<Record<string, string>> = TIED_WEIGHTS,
+): PreparedWeightSource {
+  const raws = new Map<string, RawTensor>();
+  const fallback = weightSourceFromMap(raws, source, linearFormat, tied);
+  const widen = linearFormat !== 'f16' && linearFormat !== 'int8';
+  const ready = new Map<string, { shape: number[]; values: Float32Array }>();
+  return {
+    linearFormat,
+    add(name, raw) {
+      if (widen && raw.dtype !== 'F32') {
+        // The widened copy replaces the stored one (host memory: float32 once, not both).
+        ready.set(name, { shape: raw.shape, values: hostFloat32(hostValues(raw, name)) });
+      } else raws.set(name, raw);
+    },
+    get(name, shape) {
+      const r = ready.get(name) ?? (tied[name] ? ready.get(tied[name]) : undefined);
+      if (!r) return fallback.get(name, shape);
+      const same = r.shape.length === shape.length && r.shape.every((d, i) => d === shape[i]);
+      if (!same) {
+        throw new WeightsError(
+          `tensor '${name}' is ${formatShape(r.shape)}, the config wants ${formatShape(shape)}`,
+          source,
+        );
+      }
+      return r.values;
     },
   };
 }
