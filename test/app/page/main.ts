@@ -84,6 +84,8 @@ export interface RunOptions {
   cache?: boolean;
   /** A converted detector's URL. */
   detector?: string;
+  /** Where the package's data/ files are served (Visual Genome names). */
+  data?: string;
   /** With a detector: an image file's URL, detected, then asked about (`imageQuestions`). */
   image?: string;
   imageQuestions?: string[];
@@ -149,6 +151,7 @@ async function run(o: RunOptions): Promise<LoadReport> {
     },
   };
   if (o.detector) options.detector = o.detector;
+  if (o.data) options.data = o.data;
   if (o.warmUp !== undefined) options.warmUp = o.warmUp;
   // the image's bytes are fetched before the measurement's load starts
   const imageBytes = o.image ? new Uint8Array(await (await fetch(o.image)).arrayBuffer()) : null;
