@@ -7,11 +7,10 @@
  */
 import { parseFrcnnConfig, type FrcnnConfig } from '../detector/index.js';
 import { WeightsError } from '../errors.js';
-import { openFolder, type LoadOptions } from './loader.js';
+import { openFolder, type LoadOptions, type Opened } from './loader.js';
 import {
   MANIFEST_FILE,
   type LxmertManifest,
-  type ManifestFile,
   type ManifestWeight,
 } from './manifest.js';
 import { decodeFloat16, float16Bits } from '../codec/float16.js';
@@ -54,13 +53,7 @@ export function detectorConfigOf(manifest: LxmertManifest, where: string): Frcnn
 }
 
 /** A detector's model.json read and checked, its weights not yet (see OpenedFolder). */
-export interface OpenedDetector {
-  manifest: LxmertManifest;
-  config: FrcnnConfig;
-  files: readonly ManifestFile[];
-  announce(): void;
-  load(): Promise<ConvertedDetector>;
-}
+export type OpenedDetector = Opened<ConvertedDetector, FrcnnConfig>;
 
 /**
  * Read a converted detector's model.json and check its inventory (names, shapes, storage) before
@@ -96,7 +89,7 @@ export async function openConvertedDetector(
     options.onProgress?.({ status: 'ready', file: MANIFEST_FILE, loaded: 0, total: undefined });
     return { config, weights, manifest, source: href };
   };
-  return { manifest, config, files: folder.files, announce: folder.announce, load };
+  return { source: href, manifest, config, files: folder.files, announce: folder.announce, load };
 }
 
 /**

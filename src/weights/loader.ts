@@ -300,16 +300,20 @@ export async function openFolder(
   return { href, manifest, files, announce, stream };
 }
 
-/** LXMERT's model.json read and checked, its weights not yet (see OpenedFolder). */
-export interface OpenedConverted {
+/** A model.json read and checked, its weights not yet: `load()` streams them. */
+export interface Opened<T, C> {
   /** Where it is loaded from (the source as given). */
   source: string;
   manifest: LxmertManifest;
-  config: LxmertConfig;
+  config: C;
   files: readonly ManifestFile[];
+  /** See OpenedFolder.announce. */
   announce(): void;
-  load(): Promise<ConvertedModel>;
+  load(): Promise<T>;
 }
+
+/** LXMERT's model.json read and checked, its weights not yet (see OpenedFolder). */
+export type OpenedConverted = Opened<ConvertedModel, LxmertConfig>;
 
 /**
  * Read a converted LXMERT folder's model.json and check its weight inventory against the
