@@ -10,15 +10,16 @@
 // (hidden 768, 12 heads, 30522 tokens, 3129 answers) with 2/1/1 layers, converted to float16
 // (weights/bench-app-float16, made on the first run).
 //
-//   npm run build && node bench/app_load.mjs [--runs 3] [--mbit 100,400] [--dtype float16]
-//     [--backend wasm]
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+//   npm run build && node bench/app_load.mjs [--runs 3] [--mbit 100,400] [--built]
+//     [--dtype float16] [--backend wasm]
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { createServer as createVite } from 'vite';
+import { build, createServer as createVite, preview } from 'vite';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(join(root, 'dist', 'src', p));
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     dtype: { type: 'string', default: 'float16' },
     backend: { type: 'string', default: 'wasm' },
     mbit: { type: 'string', default: '100,400' },
+    built: { type: 'boolean', default: false },
   },
 });
 
@@ -124,15 +126,37 @@ const server = createServer((req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${server.address().port}/m/`;
 
-const vite = await createVite({
-  root,
-  configFile: join(root, 'vite.config.ts'),
-  logLevel: 'error',
-  server: { host: '127.0.0.1', port: 0, hmr: false },
-  optimizeDeps: { entries: ['test/app/page/main.ts', 'src/app/worker.ts'] },
-});
-await vite.listen();
-const pageUrl = `http://127.0.0.1:${vite.httpServer.address().port}/test/app/page/index.html`;
+// The test page from Vite's dev server, or (--built) built as a static site and served by
+// `vite preview` (one bundle per thread, as a deployed app loads it). Both cross-origin isolated.
+let vite;
+let pageUrl;
+if (values.built) {
+  const outDir = mkdtempSync(join(tmpdir(), 'lxmert-bench-app-'));
+  await build({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir, emptyOutDir: true, rollupOptions: { input: 'test/app/page/index.html' } },
+  });
+  vite = await preview({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir },
+    preview: { host: '127.0.0.1', port: 0 },
+  });
+  pageUrl = `http://127.0.0.1:${vite.httpServer.address().port}/test/app/page/index.html`;
+} else {
+  vite = await createVite({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, hmr: false },
+    optimizeDeps: { entries: ['test/app/page/main.ts', 'src/app/worker.ts'] },
+  });
+  await vite.listen();
+  pageUrl = `http://127.0.0.1:${vite.httpServer.address().port}/test/app/page/index.html`;
+}
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--headless=new', '--disable-gpu'],
@@ -210,5 +234,5 @@ console.log(
   }),
 );
 await browser.close();
-await vite.close();
+await (vite.close?.() ?? new Promise((r) => vite.httpServer.close(r)));
 server.close();

@@ -265,11 +265,13 @@ export class VqaEngine {
       retry: { stallTimeoutMs: timeoutMs },
     };
 
-    // Weights that arrive before the backend runs wait for it to know their storage.
-    let prepared: PreparedWeightSource | null = null;
+    // Device weights are made ahead once the backend runs (the storage of Linear weights
+    // depends on it); weights that arrive before that wait for it.
+    const ahead: { source: PreparedWeightSource | null } = { source: null };
     const early: [string, RawTensor][] = [];
     const onWeight = (name: string, raw: RawTensor) => {
-      if (prepared) prepared.add(name, raw);
+      if (signal.aborted) return;
+      if (ahead.source) ahead.source.add(name, raw);
       else early.push([name, raw]);
     };
     const selfLoading =
@@ -319,12 +321,13 @@ export class VqaEngine {
         })
       : Promise.resolve(null);
     const backendReady = backendStart.then((b) => {
-      if (!opened) return b;
-      prepared = preparedWeightSource(
+      if (!opened || signal.aborted) return b;
+      const prepared = preparedWeightSource(
         opened.source,
         defaultLinearFormat(gpuWeightFormat(opened.manifest)),
         tiedWeights(opened.config),
       );
+      ahead.source = prepared;
       for (const [name, raw] of early) prepared.add(name, raw);
       early.length = 0;
       return b;
@@ -339,9 +342,45 @@ export class VqaEngine {
       detectorOpened?.load(),
     ]).catch((e: unknown) => {
       stop.abort(e);
+      ahead.source?.release(); // what was made ahead
       throw e;
     });
     phases.lastByteAt = since();
+    try {
+      return await VqaEngine.finish(options, loaded, detectorWeights, backend, ahead.source, {
+        signal,
+        warn,
+        readData,
+        names,
+        account,
+        phases,
+        since,
+        t0,
+      });
+    } finally {
+      ahead.source?.release(); // what buildModel did not take
+    }
+  }
+
+  /** After the last byte: labels and vocabulary, the builds, the warm-up, the info. */
+  private static async finish(
+    options: EngineLoadOptions,
+    loaded: LoadedWeights,
+    detectorWeights: DetectorWeights | undefined,
+    backend: BackendSelection,
+    prepared: PreparedWeightSource | null,
+    ctx: {
+      signal: AbortSignal;
+      warn: (m: string) => void;
+      readData: (file: string) => Promise<string>;
+      names: Promise<VgNames | null>;
+      account: ProgressAccount;
+      phases: LoadPhases;
+      since: () => number;
+      t0: number;
+    },
+  ): Promise<VqaEngine> {
+    const { signal, readData, account, phases, since, t0 } = ctx;
     signal.throwIfAborted();
 
     const cfg = loaded.config;
@@ -376,7 +415,7 @@ export class VqaEngine {
       vocab = await readData(DEFAULT_VOCAB);
       vocabFrom = `built-in ${DEFAULT_VOCAB}`;
     }
-    const vgNames = await names;
+    const vgNames = await ctx.names;
     signal.throwIfAborted();
     const detector = detectorWeights
       ? GeneralizedRCNN.build(detectorWeights.config, detectorWeights.weights, {

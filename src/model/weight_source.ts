@@ -3,11 +3,16 @@
  * seeded random values for benchmarks), and the Linear-weight storage for the active backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { StorageFormat } from '../../kernels/weights.js';
+import type { LinearWeights } from '../../kernels/types.js';
+import {
+  disposeLinearWeights,
+  makeLinearWeights,
+  type StorageFormat,
+} from '../../kernels/weights.js';
 import { registerKernelFlags, WASM_GEMM_FLAG } from '../../kernels/flags.js';
 import { fusedKernelsEnabled } from '../../kernels/ops.js';
 import { gemmEngine } from '../../kernels/wasm/gemm.js';
-import { hostFloat32, hostValues } from '../codec/host_values.js';
+import { hostFloat32, hostValues, type HostValues } from '../codec/host_values.js';
 import type { RawTensor } from '../codec/raw_tensor.js';
 import { WeightsError, formatShape } from '../errors.js';
 import type { WeightSource } from './module.js';
@@ -61,14 +66,29 @@ export function weightSourceFromMap(
 export interface PreparedWeightSource extends WeightSource {
   /** One weight, the moment its bytes have arrived and been verified. */
   add(name: string, raw: RawTensor): void;
+  /** Free what was made ahead and not taken by buildModel (call after it, or on failure). */
+  release(): void;
+}
+
+/** Names the layers read with `weight()`: LayerNorm parameters and embedding tables. */
+const TENSOR_NAME = /(LayerNorm|layer_norm)\.(weight|bias)$|_embeddings\.weight$/;
+/** Linears the layers concatenate on the host (attention.ts: query, key, value as one). */
+const CONCATENATED = /\.(query|key|value)$/;
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /**
- * Weights made ready for the layers while a model streams in, so that buildModel after the
- * last byte skips the host conversions. On wasm and cpu, whose layers read float32, each
- * float16/int8 weight is widened once as it arrives (`add`); the WebGPU formats 'f16' and
- * 'int8' keep them packed as stored, which needs nothing ahead. A tied name is read from its
- * twin. Weights are checked against the shapes the layers ask for, as weightSourceFromMap does.
+ * Weights made ready for the layers while a model streams in (`add` as each arrives), so that
+ * buildModel after the last byte mostly wires what exists. Each float16/int8 weight is widened
+ * once on wasm and cpu, whose layers read float32 (the WebGPU formats 'f16'/'int8' keep them
+ * packed as stored); a Linear's device weights (`<p>.weight` + `<p>.bias`: GEMM-packed,
+ * transposed or packed for the WebGPU kernels) and the float32 tensors of LayerNorms and
+ * embedding tables are made as soon as their bytes are in, and handed to the layers once
+ * (`takeLinear`, `takeTensor`). Anything a layer asks for otherwise (the attention's query,
+ * key and value, concatenated by the layer; a tied twin) comes from the host values, checked
+ * as weightSourceFromMap checks them. Needs the backend running; `release()` after the build.
  */
 export function preparedWeightSource(
   source = 'weights',
@@ -78,26 +98,66 @@ export function preparedWeightSource(
   const raws = new Map<string, RawTensor>();
   const fallback = weightSourceFromMap(raws, source, linearFormat, tied);
   const widen = linearFormat !== 'f16' && linearFormat !== 'int8';
-  const ready = new Map<string, { shape: number[]; values: Float32Array }>();
+  const host = new Map<string, { shape: number[]; values: HostValues }>();
+  const linears = new Map<string, { shape: [number, number]; lw: LinearWeights }>();
+  const tensors = new Map<string, tf.Tensor>();
+  const ahead = (name: string) => {
+    const h = host.get(name)!;
+    if (TENSOR_NAME.test(name) && (widen || h.shape.length === 1)) {
+      tensors.set(name, tf.tensor(hostFloat32(h.values), h.shape, 'float32'));
+      return;
+    }
+    const prefix = name.replace(/\.(weight|bias)$/, '');
+    if (prefix === name || CONCATENATED.test(prefix)) return;
+    const w = host.get(`${prefix}.weight`);
+    const b = host.get(`${prefix}.bias`);
+    if (!w || !b || w.shape.length !== 2 || !sameShape(b.shape, [w.shape[0]])) return;
+    const shape: [number, number] = [w.shape[0], w.shape[1]];
+    const lw = makeLinearWeights(
+      { shape, weight: w.values, bias: hostFloat32(b.values) },
+      linearFormat,
+    );
+    linears.set(prefix, { shape, lw });
+  };
   return {
     linearFormat,
     add(name, raw) {
-      if (widen && raw.dtype !== 'F32') {
-        // The widened copy replaces the stored one (host memory: float32 once, not both).
-        ready.set(name, { shape: raw.shape, values: hostFloat32(hostValues(raw, name)) });
-      } else raws.set(name, raw);
+      raws.set(name, raw);
+      const values =
+        widen && raw.dtype !== 'F32' ? hostFloat32(hostValues(raw, name)) : hostValues(raw, name);
+      host.set(name, { shape: raw.shape, values });
+      ahead(name);
     },
     get(name, shape) {
-      const r = ready.get(name) ?? (tied[name] ? ready.get(tied[name]) : undefined);
-      if (!r) return fallback.get(name, shape);
-      const same = r.shape.length === shape.length && r.shape.every((d, i) => d === shape[i]);
-      if (!same) {
+      const h = host.get(name) ?? (tied[name] ? host.get(tied[name]) : undefined);
+      if (!h) return fallback.get(name, shape);
+      if (!sameShape(h.shape, shape)) {
         throw new WeightsError(
-          `tensor '${name}' is ${formatShape(r.shape)}, the config wants ${formatShape(shape)}`,
+          `tensor '${name}' is ${formatShape(h.shape)}, the config wants ${formatShape(shape)}`,
           source,
         );
       }
-      return r.values;
+      return h.values;
+    },
+    takeLinear(prefix, shape) {
+      const l = linears.get(prefix);
+      if (!l || !sameShape(l.shape, shape)) return undefined;
+      linears.delete(prefix);
+      return l.lw;
+    },
+    takeTensor(name, shape) {
+      const t = tensors.get(name);
+      if (!t || !sameShape(t.shape, shape)) return undefined;
+      tensors.delete(name);
+      return t;
+    },
+    release() {
+      for (const { lw } of linears.values()) disposeLinearWeights(lw);
+      tf.dispose([...tensors.values()]);
+      linears.clear();
+      tensors.clear();
+      host.clear();
+      raws.clear();
     },
   };
 }

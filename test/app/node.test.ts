@@ -332,7 +332,7 @@ describe('LxmertVqa with a detector (frcnn-narrow, converted)', () => {
     }
   }, 120_000);
 
-  it('a detector URL: every file announced before any byte, the fraction never goes back; abort mid-download frees everything', async () => {
+  it("over HTTP: answers of weights made ahead equal the folder's; every file announced before any byte, the fraction never goes back; abort mid-download frees everything", async () => {
     // Both over HTTP, in small shards; the server can hang on the detector's second shard.
     const conv = join(detTmp, 'vqa-converted');
     const det = join(detTmp, 'frcnn-small');
@@ -363,6 +363,7 @@ describe('LxmertVqa with a detector (frcnn-narrow, converted)', () => {
     const [url, vqaUrl] = [`${host}/frcnn/`, `${host}/vqa/`];
     try {
       const events: LoadProgressEvent[] = [];
+      const start = tf.memory().numTensors;
       const vqa = await LxmertVqa.load({
         model: vqaUrl,
         detector: url,
@@ -371,6 +372,19 @@ describe('LxmertVqa with a detector (frcnn-narrow, converted)', () => {
         onWarning: () => undefined, // no data/ for the Visual Genome names here
         onProgress: (e) => events.push(e),
       });
+      // Built from device weights made while the files streamed in: the answers of the folder.
+      const before = tf.memory().numTensors;
+      const folderVqa = await LxmertVqa.load({ model, detector, backend: 'wasm' });
+      for (const q of ['What color is the cat?', 'How many people are there?']) {
+        const got = await vqa.answer(imgA.slice(), q);
+        const want = await folderVqa.answer(imgA.slice(), q);
+        expect(got.answers.map((a) => a.labelId)).toEqual(want.answers.map((a) => a.labelId));
+        got.answers.forEach((a, k) =>
+          expect(Math.abs(a.score - want.answers[k].score)).toBeLessThanOrEqual(1e-5),
+        );
+      }
+      folderVqa.dispose();
+      expect(tf.memory().numTensors).toBe(before);
       vqa.dispose();
       const firstBytes = events.findIndex((e) => e.status !== 'initiate');
       const initiated = events.slice(0, firstBytes);
@@ -385,7 +399,8 @@ describe('LxmertVqa with a detector (frcnn-narrow, converted)', () => {
 
       // Abort once the detector's first shard is in, while its second one hangs.
       stall = true;
-      const before = tf.memory().numTensors;
+      const empty = tf.memory().numTensors;
+      expect(empty, 'tensors left after dispose (weights made ahead included)').toBe(start);
       const ctl = new AbortController();
       const t0 = performance.now();
       const load = LxmertVqa.load({
@@ -405,7 +420,7 @@ describe('LxmertVqa with a detector (frcnn-narrow, converted)', () => {
       expect(performance.now() - t0).toBeLessThan(20_000); // not the 30 s stall timeout
       await new Promise((r) => setTimeout(r, 100));
       expect(stalledClosed, "the hanging shard's fetch was aborted").toBe(true);
-      expect(tf.memory().numTensors, 'tensors left after the aborted load').toBe(before);
+      expect(tf.memory().numTensors, 'tensors left after the aborted load').toBe(empty);
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
