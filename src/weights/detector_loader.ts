@@ -8,11 +8,7 @@
 import { parseFrcnnConfig, type FrcnnConfig } from '../detector/index.js';
 import { WeightsError } from '../errors.js';
 import { openFolder, type LoadOptions, type Opened } from './loader.js';
-import {
-  MANIFEST_FILE,
-  type LxmertManifest,
-  type ManifestWeight,
-} from './manifest.js';
+import { MANIFEST_FILE, type LxmertManifest, type ManifestWeight } from './manifest.js';
 import { decodeFloat16, float16Bits } from '../codec/float16.js';
 import { fromFloat32, type RawTensor } from '../codec/raw_tensor.js';
 import {
