@@ -41,10 +41,11 @@ export interface WeightSource {
   linearFormat: StorageFormat;
   /**
    * Device weights made ahead (while the files streamed in, see preparedWeightSource), handed
-   * over once: a Linear by its HF prefix (`<prefix>.weight` [out, in] + `<prefix>.bias`), a
+   * over once: a Linear by its HF prefixes (`<prefix>.weight` [out, in] + `<prefix>.bias`; several
+   * prefixes: their rows concatenated, as linearConcat makes them) and [sum of outs, in], a
    * float32 tensor by HF name. Undefined: the module makes it from `get`.
    */
-  takeLinear?(prefix: string, shape: [number, number]): LinearWeights | undefined;
+  takeLinear?(prefixes: readonly string[], shape: [number, number]): LinearWeights | undefined;
   takeTensor?(name: string, shape: number[]): tf.Tensor | undefined;
 }
 
@@ -162,8 +163,10 @@ export abstract class LxmertModule extends tfl.layers.Layer {
    * [3H, H] projection: their rows concatenated on the host, so one dense computes all three.
    */
   protected linearConcat(names: string[], inDim: number, outDim: number): LinearWeights {
-    const made =
-      names.length === 1 ? this.source.takeLinear?.(this.hfName(names[0]), [outDim, inDim]) : null;
+    const made = this.source.takeLinear?.(
+      names.map((n) => this.hfName(n)),
+      [outDim * names.length, inDim],
+    );
     if (made) {
       this.linears.push(made);
       return made;

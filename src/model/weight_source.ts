@@ -12,7 +12,7 @@ import {
 import { registerKernelFlags, WASM_GEMM_FLAG } from '../../kernels/flags.js';
 import { fusedKernelsEnabled } from '../../kernels/ops.js';
 import { gemmEngine } from '../../kernels/wasm/gemm.js';
-import { hostFloat32, hostValues, type HostValues } from '../codec/host_values.js';
+import { concatRows, hostFloat32, hostValues, type HostValues } from '../codec/host_values.js';
 import type { RawTensor } from '../codec/raw_tensor.js';
 import { WeightsError, formatShape } from '../errors.js';
 import type { WeightSource } from './module.js';
@@ -72,7 +72,7 @@ export interface PreparedWeightSource extends WeightSource {
 
 /** Names the layers read with `weight()`: LayerNorm parameters and embedding tables. */
 const TENSOR_NAME = /(LayerNorm|layer_norm)\.(weight|bias)$|_embeddings\.weight$/;
-/** Linears the layers concatenate on the host (attention.ts: query, key, value as one). */
+/** Linears a layer concatenates (attention.ts: query, key and value as one [3H, H]). */
 const CONCATENATED = /\.(query|key|value)$/;
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -83,12 +83,13 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * Weights made ready for the layers while a model streams in (`add` as each arrives), so that
  * buildModel after the last byte mostly wires what exists. Each float16/int8 weight is widened
  * once on wasm and cpu, whose layers read float32 (the WebGPU formats 'f16'/'int8' keep them
- * packed as stored); a Linear's device weights (`<p>.weight` + `<p>.bias`: GEMM-packed,
- * transposed or packed for the WebGPU kernels) and the float32 tensors of LayerNorms and
- * embedding tables are made as soon as their bytes are in, and handed to the layers once
- * (`takeLinear`, `takeTensor`). Anything a layer asks for otherwise (the attention's query,
- * key and value, concatenated by the layer; a tied twin) comes from the host values, checked
- * as weightSourceFromMap checks them. Needs the backend running; `release()` after the build.
+ * packed as stored). Device weights are made as soon as their bytes are in: each Linear's
+ * (`<p>.weight` + `<p>.bias`; GEMM-packed, transposed or packed for the WebGPU kernels; the
+ * attention's query, key and value as one, as the layer concatenates them) and the float32
+ * tensors of LayerNorms and embedding tables; the layers take each once (`takeLinear`,
+ * `takeTensor`). Anything else a layer asks for (a tied twin, a grouping made elsewhere) comes
+ * from the host values, checked as weightSourceFromMap checks them. Needs the backend running;
+ * `release()` after the build frees what was not taken.
  */
 export function preparedWeightSource(
   source = 'weights',
@@ -108,16 +109,28 @@ export function preparedWeightSource(
       return;
     }
     const prefix = name.replace(/\.(weight|bias)$/, '');
-    if (prefix === name || CONCATENATED.test(prefix)) return;
-    const w = host.get(`${prefix}.weight`);
-    const b = host.get(`${prefix}.bias`);
-    if (!w || !b || w.shape.length !== 2 || !sameShape(b.shape, [w.shape[0]])) return;
-    const shape: [number, number] = [w.shape[0], w.shape[1]];
+    if (prefix === name) return;
+    // The attention's query, key and value become one Linear once all three are in.
+    const group = CONCATENATED.test(prefix)
+      ? ['query', 'key', 'value'].map((p) => prefix.replace(CONCATENATED, `.${p}`))
+      : [prefix];
+    const parts = group.map((p) => [host.get(`${p}.weight`), host.get(`${p}.bias`)] as const);
+    let out = 0;
+    for (const [w, b] of parts) {
+      if (!w || !b || w.shape.length !== 2 || !sameShape(b.shape, [w.shape[0]])) return;
+      if (w.shape[1] !== parts[0][0]!.shape[1]) return;
+      out += w.shape[0];
+    }
+    const shape: [number, number] = [out, parts[0][0]!.shape[1]];
     const lw = makeLinearWeights(
-      { shape, weight: w.values, bias: hostFloat32(b.values) },
+      {
+        shape,
+        weight: concatRows(parts.map(([w]) => w!.values)), // float16/int8 stay packed
+        bias: hostFloat32(concatRows(parts.map(([, b]) => b!.values))),
+      },
       linearFormat,
     );
-    linears.set(prefix, { shape, lw });
+    linears.set(group.join('|'), { shape, lw });
   };
   return {
     linearFormat,
@@ -139,10 +152,11 @@ export function preparedWeightSource(
       }
       return h.values;
     },
-    takeLinear(prefix, shape) {
-      const l = linears.get(prefix);
+    takeLinear(prefixes, shape) {
+      const key = prefixes.join('|');
+      const l = linears.get(key);
       if (!l || !sameShape(l.shape, shape)) return undefined;
-      linears.delete(prefix);
+      linears.delete(key);
       return l.lw;
     },
     takeTensor(name, shape) {
