@@ -1,20 +1,25 @@
 #!/usr/bin/env node
-/* global process, console, window, URL */
+/* global process, console, window, URL, performance, setTimeout */
 // LxmertVqa.load in headless Chromium against a local server: time to `ready` (fetch, sha256,
-// decode, wasm backend start, build, in the worker, cache off) versus the time the same page
-// takes to merely download the same files (4 at a time, bodies read to the end). Runs
-// alternate in one page; medians are printed. The model is a seeded random LXMERT of
-// lxmert-base widths (hidden 768, 12 heads, 30522 tokens, 3129 answers) with 2/1/1 layers,
-// converted to float16 (weights/bench-app-f16, made on the first run).
+// decode, wasm backend start, build, warm-up, in the worker, cache off) versus the time the
+// same page takes to merely download the same files (4 at a time, bodies read to the end).
+// Runs alternate in one page; medians are printed, per server bandwidth: unthrottled, and
+// paced to each --mbit rate (one token bucket over all connections, as a link would be).
+// Also: where the time went inside the worker (LoadInfo.phases, medians), and the first and
+// steady answer after ready. The model is a seeded random LXMERT of lxmert-base widths
+// (hidden 768, 12 heads, 30522 tokens, 3129 answers) with 2/1/1 layers, converted to float16
+// (weights/bench-app-float16, made on the first run).
 //
-//   npm run build && node bench/app_load.mjs [--runs 3] [--dtype float16] [--backend wasm]
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+//   npm run build && node bench/app_load.mjs [--runs 3] [--mbit 100,400] [--built]
+//     [--dtype float16] [--backend wasm]
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { createServer as createVite } from 'vite';
+import { build, createServer as createVite, preview } from 'vite';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(join(root, 'dist', 'src', p));
@@ -23,6 +28,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     dtype: { type: 'string', default: 'float16' },
     backend: { type: 'string', default: 'wasm' },
+    mbit: { type: 'string', default: '100,400' },
+    built: { type: 'boolean', default: false },
   },
 });
 
@@ -82,6 +89,24 @@ const bytes = [...manifest.shards, manifest.vocab, manifest.labels]
   .filter(Boolean)
   .reduce((a, f) => a + f.bytes, 0);
 
+// Pacing: 0 = unthrottled; else every 64 KiB chunk of every response waits for its slot on
+// one shared link of this many bits per second.
+let bitsPerSecond = 0;
+let linkFreeAt = 0;
+const CHUNK = 64 << 10;
+function send(res, body) {
+  if (!bitsPerSecond) return void res.end(body);
+  let off = 0;
+  const next = () => {
+    if (off >= body.byteLength) return void res.end();
+    const chunk = body.subarray(off, off + CHUNK);
+    off += chunk.byteLength;
+    const now = performance.now();
+    linkFreeAt = Math.max(now, linkFreeAt) + (chunk.byteLength * 8 * 1000) / bitsPerSecond;
+    setTimeout(() => res.write(chunk, next), Math.max(0, linkFreeAt - now));
+  };
+  next();
+}
 const server = createServer((req, res) => {
   const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
   let body;
@@ -91,26 +116,47 @@ const server = createServer((req, res) => {
     res.writeHead(404).end();
     return;
   }
-  res
-    .writeHead(200, {
-      'access-control-allow-origin': '*',
-      'cross-origin-resource-policy': 'cross-origin',
-      'content-length': body.byteLength,
-    })
-    .end(body);
+  res.writeHead(200, {
+    'access-control-allow-origin': '*',
+    'cross-origin-resource-policy': 'cross-origin',
+    'content-length': body.byteLength,
+  });
+  send(res, body);
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${server.address().port}/m/`;
 
-const vite = await createVite({
-  root,
-  configFile: join(root, 'vite.config.ts'),
-  logLevel: 'error',
-  server: { host: '127.0.0.1', port: 0, hmr: false },
-  optimizeDeps: { entries: ['test/app/page/main.ts', 'src/app/worker.ts'] },
-});
-await vite.listen();
-const pageUrl = `http://127.0.0.1:${vite.httpServer.address().port}/test/app/page/index.html`;
+// The test page from Vite's dev server, or (--built) built as a static site and served by
+// `vite preview` (one bundle per thread, as a deployed app loads it). Both cross-origin isolated.
+let vite;
+let pageUrl;
+if (values.built) {
+  const outDir = mkdtempSync(join(tmpdir(), 'lxmert-bench-app-'));
+  await build({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir, emptyOutDir: true, rollupOptions: { input: 'test/app/page/index.html' } },
+  });
+  vite = await preview({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir },
+    preview: { host: '127.0.0.1', port: 0 },
+  });
+  pageUrl = `http://127.0.0.1:${vite.httpServer.address().port}/test/app/page/index.html`;
+} else {
+  vite = await createVite({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, hmr: false },
+    optimizeDeps: { entries: ['test/app/page/main.ts', 'src/app/worker.ts'] },
+  });
+  await vite.listen();
+  pageUrl = `http://127.0.0.1:${vite.httpServer.address().port}/test/app/page/index.html`;
+}
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--headless=new', '--disable-gpu'],
@@ -118,43 +164,75 @@ const browser = await chromium.launch({
 const page = await browser.newPage();
 await page.goto(pageUrl, { timeout: 120_000 });
 await page.waitForFunction(() => 'lxmertApp' in window, undefined, { timeout: 120_000 });
-// warm-up: the worker's modules and the wasm binary are compiled once
-await page.evaluate((o) => window.lxmertApp.run(o), {
+const runOptions = {
   model: base,
   backend: values.backend,
   worker: true,
   cache: false,
-});
-const dl = [];
-const ready = [];
-for (let i = 0; i < Number(values.runs); i++) {
-  dl.push(await page.evaluate(([b, f]) => window.lxmertApp.download(b, f), [base, files]));
-  const r = await page.evaluate((o) => window.lxmertApp.run(o), {
-    model: base,
-    backend: values.backend,
-    worker: true,
-    cache: false,
-  });
-  if (!r.ok) throw new Error(JSON.stringify(r.error));
-  ready.push(r.ms);
-  console.log(`run ${i + 1}: download ${dl.at(-1).toFixed(0)} ms, ready ${r.ms.toFixed(0)} ms`);
-}
+  synthetic: { featureDim: 2048, boxes: 36, answers: 3 },
+};
+// warm-up: the worker's modules and the wasm binary are compiled once
+const first = await page.evaluate((o) => window.lxmertApp.run(o), runOptions);
+if (!first.ok) throw new Error(JSON.stringify(first.error));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const d = median(dl);
-const r = median(ready);
+const rates = [0, ...values.mbit.split(',').filter(Boolean).map(Number)];
+const results = [];
+for (const mbit of rates) {
+  bitsPerSecond = mbit * 1e6;
+  const dl = [];
+  const ready = [];
+  const phases = [];
+  const answers = [];
+  for (let i = 0; i < Number(values.runs); i++) {
+    dl.push(await page.evaluate(([b, f]) => window.lxmertApp.download(b, f), [base, files]));
+    const r = await page.evaluate((o) => window.lxmertApp.run(o), runOptions);
+    if (!r.ok) throw new Error(JSON.stringify(r.error));
+    ready.push(r.readyMs);
+    phases.push(r.phases);
+    answers.push(r.answerMs);
+    const p = r.phases;
+    console.log(
+      `${mbit ? `${mbit} Mbit/s` : 'unthrottled'} run ${i + 1}: download ${dl.at(-1).toFixed(0)} ms, ` +
+        `ready ${r.readyMs.toFixed(0)} ms (backend at ${p.backendAt}, files announced at ` +
+        `${p.filesAnnouncedAt}, last byte at ${p.lastByteAt}, built at ${p.builtAt}, ready at ` +
+        `${p.readyAt}; sha256 ${p.hashMs} ms in all, warm-up ${p.warmUpMs} ms); answers ` +
+        r.answerMs.map((x) => x.toFixed(0)).join(', ') +
+        ' ms',
+    );
+  }
+  const m = (k) => median(phases.map((p) => p[k]));
+  const d = median(dl);
+  const r = median(ready);
+  results.push({
+    mbit: mbit || 'unthrottled',
+    downloadMs: Math.round(d),
+    readyMs: Math.round(r),
+    ratio: Number((r / d).toFixed(2)),
+    phases: {
+      backendAt: m('backendAt'),
+      filesAnnouncedAt: m('filesAnnouncedAt'),
+      lastByteAt: m('lastByteAt'),
+      builtAt: m('builtAt'),
+      readyAt: m('readyAt'),
+      hashMs: m('hashMs'),
+      warmUpMs: m('warmUpMs'),
+    },
+    firstAnswerMs: Math.round(median(answers.map((a) => a[0]))),
+    steadyAnswerMs: Math.round(median(answers.map((a) => median(a.slice(1))))),
+  });
+}
+const os = await import('node:os');
 console.log(
   JSON.stringify({
     model: `lxmert ${values.dtype} hidden 768, 2/1/1 layers`,
     bytes,
     files: files.length,
     backend: values.backend,
-    downloadMs: Math.round(d),
-    readyMs: Math.round(r),
-    ratio: Number((r / d).toFixed(2)),
-    cpuCores: (await import('node:os')).cpus().length,
-    loadavg: (await import('node:os')).loadavg().map((x) => Number(x.toFixed(1))),
+    results,
+    cpuCores: os.cpus().length,
+    loadavg: os.loadavg().map((x) => Number(x.toFixed(1))),
   }),
 );
 await browser.close();
-await vite.close();
+await (vite.close?.() ?? new Promise((r) => vite.httpServer.close(r)));
 server.close();

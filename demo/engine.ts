@@ -1,9 +1,10 @@
 /**
  * What the page asks of the runtime, in one small interface: load, detect regions in a photo,
  * answer a question about regions with the pooled token's cross-modality attention, free.
- * RuntimeEngine implements it with LxmertVqa (the web-app API: the model in a Web Worker, its
- * shards in the persistent content-addressed cache) and, for photos, the Faster R-CNN
- * (GeneralizedRCNN) on the page's own tf.js backend: LxmertVqa does not load a detector yet.
+ * RuntimeEngine implements it with LxmertVqa (the web-app API): the model and the Faster R-CNN
+ * detector both run in its Web Worker, their shards in the persistent content-addressed cache;
+ * the page's main thread only passes messages (the photo's bytes go to the worker, regions and
+ * answers come back).
  */
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -12,20 +13,16 @@ import vocabUrl from '../data/bert-base-uncased-vocab.txt?url';
 import gqaUrl from '../data/gqa-answers.json?url';
 import pretrainUrl from '../data/pretrain-answers.json?url';
 import vqaUrl from '../data/vqa-answers.json?url';
+import attributesUrl from '../data/vg-attributes.txt?url';
+import objectsUrl from '../data/vg-objects.txt?url';
 import { LxmertVqa } from '../src/app/lxmert_vqa.js';
-import type { LoadProgressEvent } from '../src/app/types.js';
-import { selectBackend, type BackendPreference, type BackendSelection } from '../src/backend.js';
-import { GeneralizedRCNN } from '../src/detector/generalized_rcnn.js';
+import type { LoadProgressEvent, LxmertVqaLoadOptions } from '../src/app/types.js';
+import type { BackendPreference } from '../src/backend.js';
 import { LxmertError, WeightsError } from '../src/errors.js';
-import { imageToRgba } from '../src/features/image.js';
 import type { VisualInput } from '../src/features/validate.js';
-import { loadConvertedDetector } from '../src/weights/detector_loader.js';
 import type { ShownAnswer } from './answers.js';
-import { cachedDetectorReader } from '../src/app/detector_cache.js';
-import { openCacheStore } from '../src/app/cache.js';
 import type { RegionAttention } from './attention.js';
 import type { DemoRegion } from './regions.js';
-import { vgNames } from './vg_names.js';
 
 /** tfjs-backend-wasm's binaries and the package's data/ files, as Vite serves them. */
 const WASM_PATHS = {
@@ -38,6 +35,8 @@ const DATA = {
   'vqa-answers.json': vqaUrl,
   'gqa-answers.json': gqaUrl,
   'pretrain-answers.json': pretrainUrl,
+  'vg-objects.txt': objectsUrl,
+  'vg-attributes.txt': attributesUrl,
 };
 
 /** A photo's regions: the model's visual input and what the page draws. */
@@ -80,39 +79,15 @@ export interface EngineOptions {
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
-let pageBackend: Promise<BackendSelection> | null = null;
-
-/** The page's own backend (for the detector): the one the model got, started once. */
-function startPageBackend(pref: BackendPreference): Promise<BackendSelection> {
-  pageBackend ??= selectBackend(pref, {
-    wasmPaths: WASM_PATHS,
-    log: (m) => console.info(`[lxmert] ${m}`),
-  });
-  return pageBackend;
-}
-
-async function loadDetector(url: string, pref: BackendPreference): Promise<GeneralizedRCNN> {
-  const base = new URL(url.replace(/\/?$/, '/'), location.href);
-  // The detector's files go through the runtime's own store (offline photos; "forget" covers
-  // them); without a store it loads straight from the network.
-  const store = await openCacheStore().catch(() => undefined);
-  const readFile = store
-    ? cachedDetectorReader(base, store, (m) => console.warn(`detector: ${m}`))
-    : undefined;
-  const d = await loadConvertedDetector(base, { readFile });
-  await startPageBackend(pref);
-  return GeneralizedRCNN.build(d.config, d.weights, { source: d.source });
-}
-
 export class RuntimeEngine implements DemoEngine {
   private constructor(
     private readonly vqa: LxmertVqa,
-    private readonly detector: GeneralizedRCNN | null,
+    private readonly withDetector: boolean,
     readonly detectorError: Error | null,
   ) {}
 
   get hasDetector(): boolean {
-    return this.detector !== null;
+    return this.withDetector;
   }
 
   get backend(): string {
@@ -132,38 +107,41 @@ export class RuntimeEngine implements DemoEngine {
   get summary(): string {
     const i = this.vqa.info;
     const cached = i.cachedBytes > 0 ? `, ${mb(i.cachedBytes)} from the cache` : '';
-    const det = this.detector ? `; detector with ${this.detector.featureDim}-d regions` : '';
+    const det = this.withDetector ? '; with the detector' : '';
     return (
       `${i.architecture} (${i.dtype}, ${mb(i.bytes)}${cached}, hidden ${i.hiddenSize}, ` +
       `${i.numLabels} answers, in ${(i.loadMs / 1000).toFixed(2)} s)${det}`
     );
   }
 
+  /**
+   * The model with the detector, both in the worker. When the detector cannot load (missing
+   * files), the model alone (its shards come from the cache then): precomputed features still
+   * work, and the page says why photos do not.
+   */
   static async load(opts: EngineOptions): Promise<RuntimeEngine> {
-    const vqa = await LxmertVqa.load({
+    const options: LxmertVqaLoadOptions = {
       model: opts.model,
       backend: opts.backend,
       wasmPaths: WASM_PATHS,
       data: DATA,
       onProgress: opts.onProgress,
       onWarning: opts.onWarning,
-    });
-    let detector: GeneralizedRCNN | null = null;
-    let detectorError: Error | null = null;
+    };
+    if (!opts.detector) return new RuntimeEngine(await LxmertVqa.load(options), false, null);
     try {
-      if (opts.detector) detector = await loadDetector(opts.detector, opts.backend);
+      const vqa = await LxmertVqa.load({ ...options, detector: opts.detector });
+      return new RuntimeEngine(vqa, true, null);
     } catch (e) {
-      if (!(e instanceof LxmertError)) {
-        vqa.dispose();
-        throw e;
-      }
-      detectorError = e;
+      if (!(e instanceof LxmertError)) throw e;
+      // The model alone: when it fails too, its error is the one to show.
+      const vqa = await LxmertVqa.load(options);
+      return new RuntimeEngine(vqa, false, e);
     }
-    return new RuntimeEngine(vqa, detector, detectorError);
   }
 
   async detect(image: Blob | ImageBitmap): Promise<DetectedImage> {
-    if (!this.detector) {
+    if (!this.withDetector) {
       throw (
         this.detectorError ??
         new WeightsError(
@@ -173,24 +151,22 @@ export class RuntimeEngine implements DemoEngine {
       );
     }
     const t0 = performance.now();
-    const rgba = await imageToRgba(image, { argument: 'photo' });
-    const d = await this.detector.detect(rgba);
-    const names = await vgNames();
+    // The worker decodes the photo and runs the detector; an ImageBitmap is transferred.
+    const d = await this.vqa.detect(image);
     const regions: DemoRegion[] = [];
     for (let i = 0; i < d.numDetections; i++) {
       const b = d.boxes.subarray(4 * i, 4 * i + 4);
       regions.push({
         box: [b[0], b[1], b[2], b[3]],
-        objectId: d.objIds[i],
-        object: names.objects[d.objIds[i]],
-        attributeId: d.attrIds[i],
-        attribute: names.attributes[d.attrIds[i]],
-        score: d.objProbs[i],
+        objectId: d.objectIds[i],
+        object: d.labels?.[i] ?? `object ${d.objectIds[i]}`,
+        attributeId: d.attributeIds[i],
+        attribute: d.attributeLabels?.[i] ?? `attribute ${d.attributeIds[i]}`,
+        score: d.objectProbs[i],
       });
     }
-    const slots = d.boxes.length / 4;
     return {
-      visual: { features: d.roiFeatures, boxes: d.normalizedBoxes, numBoxes: slots },
+      visual: { features: d.features, boxes: d.normalizedBoxes, numBoxes: d.numBoxes },
       regions,
       ms: performance.now() - t0,
     };
@@ -215,6 +191,5 @@ export class RuntimeEngine implements DemoEngine {
 
   dispose(): void {
     this.vqa.dispose();
-    this.detector?.dispose();
   }
 }

@@ -10,18 +10,29 @@ import type { RawTensor } from '../codec/raw_tensor.js';
 import { GeneralizedRCNN, type FrcnnConfig } from '../detector/index.js';
 import type { ImageInput } from '../features/image.js';
 import { buildModel } from '../model/index.js';
+import { warmUp } from '../model/warm_up.js';
+import {
+  defaultLinearFormat,
+  preparedWeightSource,
+  type PreparedWeightSource,
+} from '../model/weight_source.js';
+import { tiedWeights } from '../model/weight_names.js';
 import type { LoadedWeights, SelfLoadingFiles } from '../pipeline/model_files.js';
 import { VqaPipeline, type ImageRegions } from '../pipeline/vqa.js';
-import { loadConvertedDetector } from '../weights/detector_loader.js';
-import type { ProgressCallback } from '../weights/progress.js';
+import { openConvertedDetector } from '../weights/detector_loader.js';
+import type { ProgressEvent } from '../weights/progress.js';
 import { LxmertTokenizer } from '../tokenizer/tokenizer.js';
 import { BUILTIN_LABELS, DEFAULT_VOCAB } from '../weights/builtin_data.js';
 import { sleep } from '../weights/fetch_reader.js';
-import { loadConverted, type LoadOptions, type ShardStore } from '../weights/loader.js';
+import {
+  openConverted,
+  subtleSha256,
+  type LoadOptions,
+  type ShardStore,
+} from '../weights/loader.js';
 import { gpuWeightFormat } from '../weights/manifest.js';
 import { isNode } from '../../kernels/runtime/node_gpu.js';
 import { openCacheStore } from './cache.js';
-import { cachedDetectorReader } from './detector_cache.js';
 import { detectorFolderOrNull, folderOrNull } from './sources.js';
 import { ProgressAccount } from './progress.js';
 import type {
@@ -29,6 +40,7 @@ import type {
   AnswerResult,
   DetectedRegions,
   LoadInfo,
+  LoadPhases,
   LoadProgressEvent,
   LxmertVqaLoadOptions,
   ModelFiles,
@@ -95,13 +107,16 @@ function isFileList(m: unknown): m is readonly File[] {
   return Array.isArray(m) && m.every((f) => typeof File !== 'undefined' && f instanceof File);
 }
 
-/** The detector's host weights: a folder in Node (the Node entry's loader), else over fetch. */
-async function loadDetectorWeights(
+type DetectorWeights = { config: FrcnnConfig; weights: Map<string, RawTensor>; source: string };
+
+/**
+ * The detector's files, opened: a converted folder over fetch (its model.json read, so its
+ * totals can be announced before any byte flows), or in Node a folder that loads itself.
+ */
+async function openDetector(
   detector: string | URL,
-  onProgress: ProgressCallback,
-  cache: EngineLoadOptions['cache'],
-  warn: (message: string) => void,
-): Promise<{ config: FrcnnConfig; weights: Map<string, RawTensor>; source: string }> {
+  options: LoadOptions,
+): Promise<{ announce(): void; load(): Promise<DetectorWeights> }> {
   if (typeof detector !== 'string' && !(detector instanceof URL)) {
     throw new InputError(
       'detector',
@@ -111,22 +126,13 @@ async function loadDetectorWeights(
   }
   const href = detector instanceof URL ? detector.href : detector;
   const folder = detectorFolderOrNull(href, isNode());
-  if (folder) return folder(href, { onProgress });
-  const url = new URL(href, globalThis.location?.href);
-  let store: ShardStore | undefined;
-  if (typeof cache === 'object') store = cache;
-  else if (cache !== false && typeof caches !== 'undefined') {
-    store = await openCacheStore().catch((e: unknown) => {
-      warn(`Cache Storage unavailable (${(e as Error)?.message ?? e}); not caching the detector`);
-      return undefined;
-    });
+  if (folder) {
+    return {
+      announce: () => undefined,
+      load: () => folder(href, { onProgress: options.onProgress, signal: options.signal }),
+    };
   }
-  if (!store) return loadConvertedDetector(url.href, { onProgress });
-  const base = new URL(url.href.endsWith('model.json') ? '.' : url.href.replace(/\/?$/, '/'), url);
-  return loadConvertedDetector(url.href, {
-    onProgress,
-    readFile: cachedDetectorReader(base, store, warn),
-  });
+  return openConvertedDetector(new URL(href, globalThis.location?.href).href, options);
 }
 
 /** Visual Genome names by id (data/vg-*.txt, line i = id i; the first of a line's synonyms). */
@@ -178,21 +184,42 @@ export class VqaEngine {
     private readonly vgNames: VgNames | null,
   ) {}
 
-  /** Start the backend, load and build. Aborting frees whatever was made. */
+  /**
+   * Start the backend, load and build; aborting frees whatever was made. The backend starts
+   * while the files download; every file (model's and detector's) is announced before any byte
+   * flows; each weight is made ready for the backend's layers as it arrives (see
+   * preparedWeightSource); after the last byte: build, then the warm-up (one forward on
+   * placeholder inputs, so the first answer costs what the next ones do).
+   */
   static async load(options: EngineLoadOptions, hooks: EngineHooks = {}): Promise<VqaEngine> {
     const t0 = performance.now();
-    const signal = hooks.signal;
-    signal?.throwIfAborted();
+    const since = () => Math.round(performance.now() - t0);
+    hooks.signal?.throwIfAborted();
+    // A failure of one half (backend, model, detector) stops the others' fetches.
+    const stop = new AbortController();
+    const signal = hooks.signal ? AbortSignal.any([hooks.signal, stop.signal]) : stop.signal;
     const warn = hooks.onWarning ?? ((m: string) => console.warn(`[lxmert] ${m}`));
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const backend: BackendSelection = await selectBackend(options.backend ?? 'auto', {
+    const phases: LoadPhases = {
+      backendAt: 0,
+      filesAnnouncedAt: 0,
+      lastByteAt: 0,
+      builtAt: 0,
+      readyAt: 0,
+      hashMs: 0,
+      warmUpMs: 0,
+    };
+    const backendStart = selectBackend(options.backend ?? 'auto', {
       wasmPaths: options.wasmPaths,
       wasmThreads: options.wasmThreads,
       startTimeoutMs: timeoutMs,
       // Node: stderr (stdout is the program's output).
       log: (m) => (isNode() ? console.error : console.info)(`[lxmert] ${m}`),
+    }).then((b) => {
+      phases.backendAt = since();
+      return b;
     });
-    signal?.throwIfAborted();
+    backendStart.catch(() => undefined); // awaited below with the loads
 
     const account = new ProgressAccount((e) => hooks.onProgress?.(e));
     const model = options.model;
@@ -212,8 +239,9 @@ export class VqaEngine {
       throw new InputError('model', "a converted model's URL", String(model));
     }
 
+    // One store for the model's and the detector's shards (a folder model reads no store).
     let store: ShardStore | undefined;
-    if (!files && options.cache !== false) {
+    if ((!files || options.detector !== undefined) && options.cache !== false) {
       if (typeof options.cache === 'object') store = options.cache;
       else {
         store = await openCacheStore().catch((e: unknown) => {
@@ -222,30 +250,139 @@ export class VqaEngine {
         });
       }
     }
+    const timed = (hash: (bytes: Uint8Array) => Promise<string>) => async (bytes: Uint8Array) => {
+      const t = performance.now();
+      try {
+        return await hash(bytes);
+      } finally {
+        phases.hashMs += performance.now() - t;
+      }
+    };
+    const common: LoadOptions = {
+      onWarning: warn,
+      signal,
+      concurrency: options.concurrency,
+      retry: { stallTimeoutMs: timeoutMs },
+    };
 
-    let loaded: LoadedWeights;
-    const onProgress = (e: Parameters<NonNullable<LoadOptions['onProgress']>>[0]) => account.add(e);
-    if (files && 'load' in files && typeof (files as SelfLoadingFiles).load === 'function') {
-      loaded = await (files as SelfLoadingFiles).load({ onProgress, signal });
-    } else {
-      const href =
-        files?.name ??
-        (model instanceof URL
-          ? model.href
-          : new URL(model as string, globalThis.location?.href).href);
-      loaded = await loadConverted(href, {
-        onProgress,
-        onWarning: warn,
-        signal,
-        store,
-        concurrency: options.concurrency,
-        retry: { stallTimeoutMs: timeoutMs },
-        ...(files ? { readFile: files.readFile, sha256: files.sha256 } : {}),
-      });
-    }
-    signal?.throwIfAborted();
-
+    // Device weights are made ahead once the backend runs (the storage of Linear weights
+    // depends on it); weights that arrive before that wait for it.
+    const ahead: { source: PreparedWeightSource | null } = { source: null };
+    const early: [string, RawTensor][] = [];
+    const onWeight = (name: string, raw: RawTensor) => {
+      if (signal.aborted) return;
+      if (ahead.source) ahead.source.add(name, raw);
+      else early.push([name, raw]);
+    };
+    const selfLoading =
+      files && 'load' in files && typeof (files as SelfLoadingFiles).load === 'function'
+        ? (files as SelfLoadingFiles)
+        : undefined;
+    const modelFile = (e: ProgressEvent) => account.add(e);
+    const detectorFile = (e: ProgressEvent) => account.add({ ...e, file: `detector/${e.file}` });
+    const [opened, detectorOpened] = await Promise.all([
+      selfLoading
+        ? null
+        : openConverted(
+            files?.name ??
+              (model instanceof URL
+                ? model.href
+                : new URL(model as string, globalThis.location?.href).href),
+            {
+              ...common,
+              onProgress: modelFile,
+              onWeight,
+              store: files ? undefined : store,
+              ...(files
+                ? { readFile: files.readFile, sha256: timed(files.sha256 ?? subtleSha256) }
+                : { sha256: timed(subtleSha256) }),
+            },
+          ),
+      options.detector === undefined
+        ? null
+        : openDetector(options.detector, {
+            ...common,
+            onProgress: detectorFile,
+            store,
+            sha256: timed(subtleSha256),
+          }),
+    ]).catch((e: unknown) => {
+      stop.abort(e);
+      throw e;
+    });
+    opened?.announce();
+    detectorOpened?.announce();
+    phases.filesAnnouncedAt = since();
     const readData = files?.readData ?? dataReader(options.data);
+    const names = detectorOpened
+      ? readVgNames(readData).catch((e: unknown) => {
+          warn(`no Visual Genome names for the regions (${(e as Error)?.message ?? e})`);
+          return null;
+        })
+      : Promise.resolve(null);
+    const backendReady = backendStart.then((b) => {
+      if (!opened || signal.aborted) return b;
+      const prepared = preparedWeightSource(
+        opened.source,
+        defaultLinearFormat(gpuWeightFormat(opened.manifest)),
+        tiedWeights(opened.config),
+      );
+      ahead.source = prepared;
+      for (const [name, raw] of early) prepared.add(name, raw);
+      early.length = 0;
+      return b;
+    });
+    const [backend, loaded, detectorWeights]: [
+      BackendSelection,
+      LoadedWeights,
+      DetectorWeights | undefined,
+    ] = await Promise.all([
+      backendReady,
+      selfLoading ? selfLoading.load({ onProgress: modelFile, signal }) : opened!.load(),
+      detectorOpened?.load(),
+    ]).catch((e: unknown) => {
+      stop.abort(e);
+      ahead.source?.release(); // what was made ahead
+      throw e;
+    });
+    phases.lastByteAt = since();
+    try {
+      return await VqaEngine.finish(options, loaded, detectorWeights, backend, ahead.source, {
+        signal,
+        warn,
+        readData,
+        names,
+        account,
+        phases,
+        since,
+        t0,
+      });
+    } finally {
+      ahead.source?.release(); // what buildModel did not take
+    }
+  }
+
+  /** After the last byte: labels and vocabulary, the builds, the warm-up, the info. */
+  private static async finish(
+    options: EngineLoadOptions,
+    loaded: LoadedWeights,
+    detectorWeights: DetectorWeights | undefined,
+    backend: BackendSelection,
+    prepared: PreparedWeightSource | null,
+    ctx: {
+      signal: AbortSignal;
+      warn: (m: string) => void;
+      readData: (file: string) => Promise<string>;
+      names: Promise<VgNames | null>;
+      account: ProgressAccount;
+      phases: LoadPhases;
+      since: () => number;
+      t0: number;
+    },
+  ): Promise<VqaEngine> {
+    const { signal, readData, account, phases, since, t0 } = ctx;
+    signal.throwIfAborted();
+
     const cfg = loaded.config;
     if (loaded.architecture === 'LxmertModel') {
       throw new WeightsError(
@@ -278,24 +415,8 @@ export class VqaEngine {
       vocab = await readData(DEFAULT_VOCAB);
       vocabFrom = `built-in ${DEFAULT_VOCAB}`;
     }
-    signal?.throwIfAborted();
-    let detectorWeights: Awaited<ReturnType<typeof loadDetectorWeights>> | undefined;
-    let vgNames: VgNames | null = null;
-    if (options.detector !== undefined) {
-      // The detector's files are accounted beside the model's (their names prefixed).
-      detectorWeights = await loadDetectorWeights(
-        options.detector,
-        (e) => account.add({ ...e, file: `detector/${e.file}` }),
-        options.cache,
-        warn,
-      );
-      signal?.throwIfAborted();
-      vgNames = await readVgNames(readData).catch((e: unknown) => {
-        warn(`no Visual Genome names for the regions (${(e as Error)?.message ?? e})`);
-        return null;
-      });
-    }
-    signal?.throwIfAborted();
+    const vgNames = await ctx.names;
+    signal.throwIfAborted();
     const detector = detectorWeights
       ? GeneralizedRCNN.build(detectorWeights.config, detectorWeights.weights, {
           source: detectorWeights.source,
@@ -303,36 +424,47 @@ export class VqaEngine {
       : undefined;
     let net: ReturnType<typeof buildModel>;
     try {
-      net = buildModel(cfg, loaded.weights, {
-        architecture: loaded.architecture,
-        source: loaded.source,
-        weightFormat: gpuWeightFormat(loaded.manifest),
-      });
+      net = prepared
+        ? buildModel(cfg, prepared, { architecture: loaded.architecture, source: loaded.source })
+        : buildModel(cfg, loaded.weights, {
+            architecture: loaded.architecture,
+            source: loaded.source,
+            weightFormat: gpuWeightFormat(loaded.manifest),
+          });
     } catch (e) {
       detector?.dispose();
       throw e;
     }
+    phases.builtAt = since();
     let pipeline: VqaPipeline;
     try {
       if (!('answerScores' in net)) throw new WeightsError('no answer head', loaded.source);
+      const tokenizer = LxmertTokenizer.fromVocabText(vocab);
       pipeline = new VqaPipeline({
         model: net,
-        tokenizer: LxmertTokenizer.fromVocabText(vocab),
+        tokenizer,
         labels,
         detector,
         regionCacheSize: options.regionCacheSize,
         maxPixels: options.maxPixels,
       });
+      if (options.warmUp !== false) {
+        const t = performance.now();
+        await warmUp(net); // the pipeline's shapes: 20 tokens, 36 regions
+        phases.warmUpMs = Math.round(performance.now() - t);
+      }
     } catch (e) {
       net.dispose();
       detector?.dispose();
       throw e;
     }
-    if (signal?.aborted) {
+    if (signal.aborted) {
       pipeline.dispose();
       signal.throwIfAborted();
     }
     account.ready(loaded.manifest ? 'model.json' : loaded.source);
+    phases.readyAt = since();
+    phases.hashMs = Math.round(phases.hashMs);
     const info: LoadInfo = {
       backend,
       architecture: loaded.architecture,
@@ -345,6 +477,7 @@ export class VqaEngine {
       labelsFrom,
       vocabFrom,
       loadMs: performance.now() - t0,
+      phases,
       worker:
         typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined',
       crossOriginIsolated:

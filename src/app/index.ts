@@ -18,6 +18,7 @@ export type {
   DetectedRegions,
   ImageInput,
   LoadInfo,
+  LoadPhases,
   LoadProgressEvent,
   LxmertVqaLoadOptions,
   ModelFiles,

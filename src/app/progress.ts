@@ -1,7 +1,10 @@
 /**
  * Progress accounting: the loader reports per file (`initiate` for every file first, with the
- * totals from model.json); this adds the bytes over all files and the overall fraction. A file
- * retried from zero does not move the sum backwards (its best count is kept).
+ * totals from model.json; the engine announces the detector's files with the model's, before
+ * any byte flows); this adds the bytes over all files and the overall fraction. Neither goes
+ * backwards, by construction: a file retried from zero keeps its best count, and a file
+ * announced late (a folder that loads itself and reports its sizes as it goes) holds the
+ * fraction where it was until the bytes catch up.
  */
 import type { ProgressEvent } from '../weights/progress.js';
 import type { LoadProgressEvent } from './types.js';
@@ -11,6 +14,7 @@ export class ProgressAccount {
   private readonly loaded = new Map<string, number>();
   private totalBytes = 0;
   private loadedBytes = 0;
+  private fraction = 0;
   /** Bytes served by the cache. */
   cachedBytes = 0;
 
@@ -50,10 +54,8 @@ export class ProgressAccount {
 
   private sums(): { loadedBytes: number; totalBytes: number; fraction: number } {
     const t = this.totalBytes;
-    return {
-      loadedBytes: this.loadedBytes,
-      totalBytes: t,
-      fraction: t > 0 ? Math.min(1, this.loadedBytes / t) : 0,
-    };
+    const f = t > 0 ? Math.min(1, this.loadedBytes / t) : 0;
+    this.fraction = Math.max(this.fraction, f);
+    return { loadedBytes: this.loadedBytes, totalBytes: t, fraction: this.fraction };
   }
 }

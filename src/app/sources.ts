@@ -32,7 +32,7 @@ export function folderOrNull(model: string, node: boolean): ModelFiles | null {
 /** What the Node entry loads a detector folder with (weights/detector_node.ts loadDetector). */
 export type DetectorFolderLoader = (
   dir: string,
-  options: { onProgress?: ProgressCallback },
+  options: { onProgress?: ProgressCallback; signal?: AbortSignal },
 ) => Promise<{ config: FrcnnConfig; weights: Map<string, RawTensor>; source: string }>;
 
 let detectorFolder: DetectorFolderLoader | null = null;

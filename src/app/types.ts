@@ -70,6 +70,11 @@ export interface LxmertVqaLoadOptions {
   timeoutMs?: number;
   /** Shards fetched at once (default 4). */
   concurrency?: number;
+  /**
+   * One forward on placeholder inputs before `ready` (default true), so that the first answer
+   * costs what the following ones do (wasm: XNNPACK packs its weights; webgpu: shaders compile).
+   */
+  warmUp?: boolean;
 }
 
 /**
@@ -158,6 +163,27 @@ export interface AnswerResult {
   crossAttention?: CrossAttention;
 }
 
+/**
+ * Milliseconds since load() began when each phase ended (the backend starts while the files
+ * download, so backendAt may come before filesAnnouncedAt), and two totals.
+ */
+export interface LoadPhases {
+  /** The backend runs. */
+  backendAt: number;
+  /** Every model.json read; all files announced (`initiate`) before any byte flows. */
+  filesAnnouncedAt: number;
+  /** The last byte is in, verified and its weight decoded (and the backend runs). */
+  lastByteAt: number;
+  /** buildModel and the detector's build are done. */
+  builtAt: number;
+  /** After the warm-up: `ready`. */
+  readyAt: number;
+  /** sha256 of every file, summed (it runs while the other files download). */
+  hashMs: number;
+  /** The warm-up forward (0 with `warmUp: false`). */
+  warmUpMs: number;
+}
+
 /** What load() found and chose. */
 export interface LoadInfo {
   backend: BackendSelection;
@@ -176,6 +202,8 @@ export interface LoadInfo {
   detector?: string;
   /** load() to ready, where the model runs. */
   loadMs: number;
+  /** Where the time of the load went (see LoadPhases). */
+  phases: LoadPhases;
   /** The model runs in a Web Worker. */
   worker: boolean;
   /** The page is cross-origin isolated (threads for wasm). */

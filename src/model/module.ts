@@ -39,6 +39,14 @@ export interface WeightSource {
   get(hfName: string, shape: number[]): HostWeightData;
   /** How Linear weights are stored on the device (see kernels/weights.ts). */
   linearFormat: StorageFormat;
+  /**
+   * Device weights made ahead (while the files streamed in, see preparedWeightSource), handed
+   * over once: a Linear by its HF prefixes (`<prefix>.weight` [out, in] + `<prefix>.bias`; several
+   * prefixes: their rows concatenated, as linearConcat makes them) and [sum of outs, in], a
+   * float32 tensor by HF name. Undefined: the module makes it from `get`.
+   */
+  takeLinear?(prefixes: readonly string[], shape: [number, number]): LinearWeights | undefined;
+  takeTensor?(name: string, shape: number[]): tf.Tensor | undefined;
 }
 
 /** A LayerNorm's parameters. */
@@ -121,7 +129,9 @@ export abstract class LxmertModule extends tfl.layers.Layer {
 
   /** A float32 parameter at `<prefix>.<suffix>` (embeddings, LayerNorm, biases). */
   protected weight(suffix: string, shape: number[]): tf.Tensor {
-    const t = tf.tensor(hostFloat32(this.host(suffix, shape)), shape, 'float32');
+    const t =
+      this.source.takeTensor?.(this.hfName(suffix), shape) ??
+      tf.tensor(hostFloat32(this.host(suffix, shape)), shape, 'float32');
     this.owned.push(t);
     return t;
   }
@@ -153,6 +163,14 @@ export abstract class LxmertModule extends tfl.layers.Layer {
    * [3H, H] projection: their rows concatenated on the host, so one dense computes all three.
    */
   protected linearConcat(names: string[], inDim: number, outDim: number): LinearWeights {
+    const made = this.source.takeLinear?.(
+      names.map((n) => this.hfName(n)),
+      [outDim * names.length, inDim],
+    );
+    if (made) {
+      this.linears.push(made);
+      return made;
+    }
     const weights = names.map((n) => this.host(`${n}.weight`, [outDim, inDim]));
     const biases = names.map((n) => hostFloat32(this.host(`${n}.bias`, [outDim])));
     const host: HostLinear = {

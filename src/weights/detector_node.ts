@@ -28,6 +28,8 @@ export interface DetectorCheckpoint {
 
 export interface LoadDetectorOptions {
   onProgress?: ProgressCallback;
+  /** Aborts the load (a converted folder's reads stop). */
+  signal?: AbortSignal;
 }
 
 /** Load a converted detector folder or a Hugging Face detector folder (or an http(s) URL). */
@@ -44,6 +46,7 @@ export async function loadDetector(
     const m = await loadConvertedDetector(full, {
       sha256: nodeSha256,
       onProgress: options.onProgress,
+      signal: options.signal,
       readFile: fsReader(full),
     });
     return { ...m, source: join(dir, MANIFEST_FILE) };
@@ -54,6 +57,7 @@ export async function loadDetector(
   const weights = new Map<string, RawTensor>();
   try {
     for (const { name, entry } of selectDetectorWeights(config, set.entries, source)) {
+      options.signal?.throwIfAborted();
       const bytes = await entry.read();
       const raw: RawTensor = { dtype: entry.dtype, shape: entry.shape, bytes };
       weights.set(

@@ -81,7 +81,8 @@ export interface LoadOptions {
   onWeight?: (name: string, tensor: RawTensor) => void;
 }
 
-async function subtleSha256(bytes: Uint8Array): Promise<string> {
+/** sha256 in lower-case hex with SubtleCrypto (the loaders' default). */
+export async function subtleSha256(bytes: Uint8Array): Promise<string> {
   const subtle = globalThis.crypto?.subtle;
   if (!subtle)
     throw new WeightsError(
@@ -99,14 +100,38 @@ function decode(w: ManifestWeight, bytes: Uint8Array): RawTensor {
   return decodeWeight(encoding, bytes, w.shape, w.name);
 }
 
+/** A converted folder whose model.json has been read (see openFolder). */
+export interface OpenedFolder {
+  /** The source as given (a URL or a folder). */
+  href: string;
+  manifest: LxmertManifest;
+  /** Every file the load reads after model.json (shards, then vocab/labels), with sizes. */
+  files: readonly ManifestFile[];
+  /**
+   * Emit `initiate` for every file (once; stream() does it when not done), so that a caller
+   * loading several folders can announce all their totals before any byte flows.
+   */
+  announce(): void;
+  /**
+   * Stream the shards (`concurrency` at a time, each length- and sha256-checked, through the
+   * store) and decode every weight with `decode` the moment its last byte is in; the files
+   * after the shards come back as bytes. The caller emits `ready` once it has checked them.
+   */
+  stream(
+    decode: (w: ManifestWeight, bytes: Uint8Array) => RawTensor,
+  ): Promise<{ weights: Map<string, RawTensor>; extras: Uint8Array[] }>;
+}
+
 /**
- * Load a converted model. `source`: a folder URL or the model.json URL (fetch), or, with
- * `options.readFile`, any base the reader understands (loader_node.ts: a folder path).
+ * Read and parse a converted folder's model.json: the one streaming implementation behind
+ * loadConverted and loadConvertedDetector (fetch or any reader, retries, sha256, the shard
+ * store, progress, cancellation). `extrasOf` names the files read after the shards.
  */
-export async function loadConverted(
+export async function openFolder(
   source: string | URL,
-  options: LoadOptions = {},
-): Promise<ConvertedModel> {
+  options: LoadOptions,
+  extrasOf: (manifest: LxmertManifest) => ManifestFile[] = () => [],
+): Promise<OpenedFolder> {
   const href = source instanceof URL ? source.href : source;
   options.signal?.throwIfAborted();
   // Aborted by the caller, or by us when one file fails (the others in flight stop too).
@@ -119,7 +144,10 @@ export async function loadConverted(
     try {
       base = new URL(href.endsWith(MANIFEST_FILE) ? href : href.replace(/\/?$/, '/'));
     } catch {
-      throw new WeightsError('not a URL; in Node use loadConvertedDir for folders', href);
+      throw new WeightsError(
+        'not a URL (in Node, load folders with loadConvertedDir or loadDetector)',
+        href,
+      );
     }
     manifestUrl = new URL(MANIFEST_FILE, base).href;
     read = fetchReader(base, options.fetch ?? globalThis.fetch, options.retry);
@@ -142,21 +170,7 @@ export async function loadConverted(
     throw new WeightsError(`model.json is not valid JSON (${(e as Error).message})`, href);
   }
   const manifest = parseManifest(json, `${href}: model.json`);
-  if ((manifest.architecture as string) === 'GeneralizedRCNN') {
-    throw new WeightsError(
-      'a detector (GeneralizedRCNN), not LXMERT: use loadConvertedDetector',
-      href,
-    );
-  }
-  const config = configFromHf(manifest.config);
-  const arch = manifest.architecture;
-  const group = manifest.weightsManifest[0];
-  const shapes = new Map(group.weights.map((w) => [w.name, w]));
-  checkWeights(config, arch, shapes, `${href}: model.json`);
-
-  const files: ManifestFile[] = [...manifest.shards];
-  if (manifest.vocab) files.push(manifest.vocab);
-  if (manifest.labels) files.push(manifest.labels);
+  const files: ManifestFile[] = [...manifest.shards, ...extrasOf(manifest)];
   for (const f of files) {
     if (f.bytes > MAX_FILE_BYTES)
       throw new WeightsError(
@@ -164,8 +178,13 @@ export async function loadConverted(
         `${href}: ${f.path}`,
       );
   }
-  for (const f of files)
-    progress?.({ status: 'initiate', file: f.path, loaded: 0, total: f.bytes });
+  let announced = false;
+  const announce = () => {
+    if (announced) return;
+    announced = true;
+    for (const f of files)
+      progress?.({ status: 'initiate', file: f.path, loaded: 0, total: f.bytes });
+  };
 
   const verify = async (f: ManifestFile, bytes: Uint8Array): Promise<string | null> => {
     if (bytes.byteLength !== f.bytes)
@@ -216,91 +235,151 @@ export async function loadConverted(
     return bytes;
   };
 
-  // Shards are fetched `concurrency` at a time and consumed in order: the weights are
-  // concatenated across them, so each weight is decoded the moment its last byte is in.
-  const weights = new Map<string, RawTensor>();
-  let wi = 0;
-  let buf = new Uint8Array(group.weights.length ? weightByteLength(group.weights[0]) : 0);
-  let filled = 0;
-  const advance = () => {
-    while (wi < group.weights.length && filled === buf.byteLength) {
-      const w = group.weights[wi];
-      const t = decode(w, buf);
-      weights.set(w.name, t);
-      options.onWeight?.(w.name, t);
-      wi++;
-      filled = 0;
-      buf = new Uint8Array(wi < group.weights.length ? weightByteLength(group.weights[wi]) : 0);
-    }
-  };
-  advance();
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
-  const pending: Promise<Uint8Array>[] = [];
-  const start = (i: number) => {
-    if (i >= manifest.shards.length) return;
-    const p = fetchVerified(manifest.shards[i]);
-    p.catch(() => undefined); // awaited in order below; a later one's failure must not go unhandled
-    pending[i] = p;
-  };
-  // Extra files (vocab, labels) ride along with the first window.
-  const extras = files.slice(manifest.shards.length).map((f) => {
-    const p = fetchVerified(f);
-    p.catch(() => undefined);
-    return p;
-  });
-  for (let i = 0; i < concurrency; i++) start(i);
-  try {
-    for (let i = 0; i < manifest.shards.length; i++) {
-      const bytes = await pending[i];
-      pending[i] = undefined as never; // let the shard's bytes go once consumed
-      start(i + concurrency);
-      let p = 0;
-      while (p < bytes.byteLength) {
-        const n = Math.min(bytes.byteLength - p, buf.byteLength - filled);
-        buf.set(bytes.subarray(p, p + n), filled);
-        filled += n;
-        p += n;
-        advance();
+  const stream: OpenedFolder['stream'] = async (decode) => {
+    announce();
+    signal.throwIfAborted();
+    const group = manifest.weightsManifest[0];
+    // Shards are fetched `concurrency` at a time and consumed in order: the weights are
+    // concatenated across them, so each weight is decoded the moment its last byte is in.
+    const weights = new Map<string, RawTensor>();
+    let wi = 0;
+    let buf = new Uint8Array(group.weights.length ? weightByteLength(group.weights[0]) : 0);
+    let filled = 0;
+    const advance = () => {
+      while (wi < group.weights.length && filled === buf.byteLength) {
+        const w = group.weights[wi];
+        const t = decode(w, buf);
+        weights.set(w.name, t);
+        options.onWeight?.(w.name, t);
+        wi++;
+        filled = 0;
+        buf = new Uint8Array(wi < group.weights.length ? weightByteLength(group.weights[wi]) : 0);
       }
-      signal.throwIfAborted();
-    }
-  } catch (e) {
-    inner.abort(e);
-    throw e;
-  }
-  if (wi !== group.weights.length) throw new WeightsError('shards end before the weights do', href);
-  for (const [tied, twin] of Object.entries(manifest.tiedWeights)) {
-    const t = weights.get(twin);
-    if (t) weights.set(tied, t);
-  }
-  const out: ConvertedModel = { config, architecture: arch, weights, manifest, source: href };
-  const extraBytes = await Promise.all(extras).catch((e: unknown) => {
-    inner.abort(e);
-    throw e;
-  });
-  if (manifest.vocab) out.vocab = new TextDecoder().decode(extraBytes.shift());
-  if (manifest.labels) {
-    const bytes = extraBytes.shift()!;
-    let labels: unknown;
+    };
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+    const pending: Promise<Uint8Array>[] = [];
+    const start = (i: number) => {
+      if (i >= manifest.shards.length) return;
+      const p = fetchVerified(manifest.shards[i]);
+      p.catch(() => undefined); // awaited in order below; a later one's failure must not go unhandled
+      pending[i] = p;
+    };
+    // Extra files (vocab, labels) ride along with the first window.
+    const extras = files.slice(manifest.shards.length).map((f) => {
+      const p = fetchVerified(f);
+      p.catch(() => undefined);
+      return p;
+    });
     try {
-      labels = JSON.parse(new TextDecoder().decode(bytes));
-    } catch {
-      labels = undefined;
+      advance();
+      for (let i = 0; i < concurrency; i++) start(i);
+      for (let i = 0; i < manifest.shards.length; i++) {
+        const bytes = await pending[i];
+        pending[i] = undefined as never; // let the shard's bytes go once consumed
+        start(i + concurrency);
+        let p = 0;
+        while (p < bytes.byteLength) {
+          const n = Math.min(bytes.byteLength - p, buf.byteLength - filled);
+          buf.set(bytes.subarray(p, p + n), filled);
+          filled += n;
+          p += n;
+          advance();
+        }
+        signal.throwIfAborted();
+      }
+      if (wi !== group.weights.length) {
+        throw new WeightsError('shards end before the weights do', href);
+      }
+      const extraBytes = await Promise.all(extras);
+      return { weights, extras: extraBytes };
+    } catch (e) {
+      inner.abort(e); // the fetches still in flight stop
+      throw e;
     }
-    if (
-      !Array.isArray(labels) ||
-      labels.length !== manifest.labels.count ||
-      labels.some((s) => typeof s !== 'string')
-    ) {
-      throw new WeightsError(
-        `not an array of ${manifest.labels.count} strings`,
-        `${href}: ${manifest.labels.path}`,
-      );
-    }
-    out.labels = labels as string[];
+  };
+  return { href, manifest, files, announce, stream };
+}
+
+/** A model.json read and checked, its weights not yet: `load()` streams them. */
+export interface Opened<T, C> {
+  /** Where it is loaded from (the source as given). */
+  source: string;
+  manifest: LxmertManifest;
+  config: C;
+  files: readonly ManifestFile[];
+  /** See OpenedFolder.announce. */
+  announce(): void;
+  load(): Promise<T>;
+}
+
+/** LXMERT's model.json read and checked, its weights not yet (see OpenedFolder). */
+export type OpenedConverted = Opened<ConvertedModel, LxmertConfig>;
+
+/**
+ * Read a converted LXMERT folder's model.json and check its weight inventory against the
+ * config; `load()` then streams the weights. loadConverted does both.
+ */
+export async function openConverted(
+  source: string | URL,
+  options: LoadOptions = {},
+): Promise<OpenedConverted> {
+  const folder = await openFolder(source, options, (m) =>
+    [m.vocab, m.labels].filter((f): f is ManifestFile => f !== undefined),
+  );
+  const { href, manifest } = folder;
+  if ((manifest.architecture as string) === 'GeneralizedRCNN') {
+    throw new WeightsError(
+      'a detector (GeneralizedRCNN), not LXMERT: use loadConvertedDetector',
+      href,
+    );
   }
-  progress?.({ status: 'ready', file: MANIFEST_FILE, loaded: 0, total: undefined });
-  return out;
+  const config = configFromHf(manifest.config);
+  const arch = manifest.architecture;
+  const shapes = new Map(manifest.weightsManifest[0].weights.map((w) => [w.name, w]));
+  checkWeights(config, arch, shapes, `${href}: model.json`);
+  const load = async (): Promise<ConvertedModel> => {
+    const { weights, extras } = await folder.stream(decode);
+    for (const [tied, twin] of Object.entries(manifest.tiedWeights)) {
+      const t = weights.get(twin);
+      if (t) weights.set(tied, t);
+    }
+    const out: ConvertedModel = { config, architecture: arch, weights, manifest, source: href };
+    if (manifest.vocab) out.vocab = new TextDecoder().decode(extras.shift());
+    if (manifest.labels) {
+      const bytes = extras.shift()!;
+      let labels: unknown;
+      try {
+        labels = JSON.parse(new TextDecoder().decode(bytes));
+      } catch {
+        labels = undefined;
+      }
+      if (
+        !Array.isArray(labels) ||
+        labels.length !== manifest.labels.count ||
+        labels.some((s) => typeof s !== 'string')
+      ) {
+        throw new WeightsError(
+          `not an array of ${manifest.labels.count} strings`,
+          `${href}: ${manifest.labels.path}`,
+        );
+      }
+      out.labels = labels as string[];
+    }
+    options.onProgress?.({ status: 'ready', file: MANIFEST_FILE, loaded: 0, total: undefined });
+    return out;
+  };
+  return { source: href, manifest, config, files: folder.files, announce: folder.announce, load };
+}
+
+/**
+ * Load a converted model. `source`: a folder URL or the model.json URL (fetch), or, with
+ * `options.readFile`, any base the reader understands (loader_node.ts: a folder path).
+ */
+export async function loadConverted(
+  source: string | URL,
+  options: LoadOptions = {},
+): Promise<ConvertedModel> {
+  return (await openConverted(source, options)).load();
 }
 
 /**

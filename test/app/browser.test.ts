@@ -18,13 +18,15 @@ import { convertCheckpoint } from '../../src/weights/converter.js';
 import { useBackend } from '../helpers/backends.js';
 import { CHROMIUM_AVAILABLE, servePage, type ServedPage } from '../helpers/browser.js';
 import { FIXTURES } from '../helpers/golden.js';
+import { NARROW } from '../helpers/frcnn_match.js';
+import { writeVqaNarrow } from '../helpers/vqa_narrow.js';
 import { loadVqaFixture } from '../pipeline/helpers.js';
 import type { AppApi, LoadReport, Question, RunOptions } from './page/main.js';
 
 const fx = loadVqaFixture();
 const QUESTIONS: Question[] = fx.singles.map((c) => ({ question: c.question, imgId: c.img_id }));
 
-type Fault = 'corrupt' | 'fail' | 'fail-once' | 'drop-once' | 'html' | 'oversize';
+type Fault = 'corrupt' | 'fail' | 'fail-once' | 'drop-once' | 'html' | 'oversize' | 'hang';
 
 /** The model server: static files of `root` with CORS/CORP, a request log and faults. */
 class ModelServer {
@@ -53,6 +55,7 @@ class ModelServer {
       }
       const fault = this.faults.get(path);
       if (fault === 'fail-once' || fault === 'drop-once') this.faults.delete(path);
+      if (fault === 'hang') return; // never answers (until the client gives up or we stop)
       if (fault === 'fail' || fault === 'fail-once') {
         res.writeHead(503, headers).end('busy');
       } else if (fault === 'drop-once') {
@@ -160,6 +163,65 @@ function expectNodeAnswers(r: LoadReport, tol: number, idx = QUESTIONS.map((_, i
 
 const shardPaths = () => manifest.shards.map((s) => `/vqa/${s.path}`);
 const shardRequests = (from: number) => models.requests.slice(from).filter((p) => /\.bin$/.test(p));
+
+const IMAGE_QUESTIONS = ['What color is the cat?', 'How many people are there?'];
+
+interface DetectorReference {
+  objectIds: number[];
+  boxes: Float32Array;
+  features: Float32Array;
+  labels?: string[];
+  answers: { labels: number[]; scores: number[] }[];
+  detectorShards: string[];
+}
+
+/**
+ * The frcnn-narrow detector and the VQA model that reads its 64-d regions, converted in small
+ * shards next to the other model (served as /frcnn/ and /vqa-narrow/, data/ for the Visual
+ * Genome names), and what LxmertVqa gives in Node (wasm) for img_a.png.
+ */
+async function detectorReference(): Promise<DetectorReference> {
+  const { copyFileSync, mkdirSync } = await import('node:fs');
+  const folder = writeVqaNarrow(join(tmp, 'vqa-narrow-src'));
+  await convertCheckpoint(folder, join(tmp, 'vqa-narrow'), { shardSize: 1_000_000 });
+  await convertCheckpoint(NARROW, join(tmp, 'frcnn'), { shardSize: 200_000 });
+  copyFileSync(join(NARROW, 'img_a.png'), join(tmp, 'img_a.png'));
+  mkdirSync(join(tmp, 'data'), { recursive: true });
+  for (const f of ['vg-objects.txt', 'vg-attributes.txt']) {
+    copyFileSync(join(import.meta.dirname, '..', '..', 'data', f), join(tmp, 'data', f));
+  }
+  await useBackend('wasm');
+  const vqa = await LxmertVqa.load({
+    model: join(tmp, 'vqa-narrow'),
+    detector: join(tmp, 'frcnn'),
+    backend: 'wasm',
+  });
+  try {
+    const image = new Uint8Array(readFileSync(join(NARROW, 'img_a.png')));
+    const d = await vqa.detect(image.slice());
+    const answers = [];
+    for (const q of IMAGE_QUESTIONS) {
+      const r = await vqa.answer(image.slice(), q, { topK: 5 });
+      answers.push({
+        labels: r.answers.map((a) => a.labelId),
+        scores: r.answers.map((a) => a.score),
+      });
+    }
+    const m = JSON.parse(readFileSync(join(tmp, 'frcnn', 'model.json'), 'utf8')) as {
+      shards: { path: string }[];
+    };
+    return {
+      objectIds: Array.from(d.objectIds),
+      boxes: d.boxes,
+      features: d.features.slice(0, 64),
+      labels: d.labels,
+      answers,
+      detectorShards: m.shards.map((s) => `/frcnn/${s.path}`),
+    };
+  } finally {
+    vqa.dispose();
+  }
+}
 
 describe.skipIf(!CHROMIUM_AVAILABLE)('LxmertVqa in headless Chromium', { timeout: 400_000 }, () => {
   it('wasm in a worker: progress, answers equal to Node, no long task; offline second load', async () => {
@@ -341,6 +403,53 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('LxmertVqa in headless Chromium', { timeout
       },
     );
     expect(cancelled).toBe(`AbortError; then ${nodeAnswers[0].labels[0]}`);
+    await page.close();
+  });
+  it('the detector in the worker: detect() and answer(image) equal to Node, the image transferred; aborted mid-download', async () => {
+    const ref = await detectorReference();
+    const { page, errors } = await openPage();
+    const opts: Partial<RunOptions> = {
+      model: `${models.url}vqa-narrow/`,
+      detector: `${models.url}frcnn/`,
+      data: `${models.url}data/`,
+      cache: false,
+    };
+    const r = await run(page, {
+      ...opts,
+      image: `${models.url}img_a.png`,
+      imageQuestions: IMAGE_QUESTIONS,
+    });
+    expect(r.ok, JSON.stringify(r.error)).toBe(true);
+    expect(r.worker).toBe(true);
+    expect(r.imageTransferred, 'the image bytes were transferred, not copied').toBe(true);
+    const d = r.detected!;
+    expect(d.objectIds).toHaveLength(36);
+    expect(d.objectIds).toEqual(ref.objectIds);
+    expect(d.labels).toEqual(ref.labels);
+    d.boxes.forEach((b, i) => expect(Math.abs(b - ref.boxes[i])).toBeLessThan(1e-2));
+    d.features.forEach((v, i) =>
+      expect(Math.abs(v - ref.features[i])).toBeLessThan(1e-3 * Math.max(1, Math.abs(v))),
+    );
+    expect(r.imageAnswers).toHaveLength(IMAGE_QUESTIONS.length);
+    r.imageAnswers!.forEach((a, i) => {
+      expect(a.labels, IMAGE_QUESTIONS[i]).toEqual(ref.answers[i].labels);
+      a.scores.forEach((s, k) => expect(Math.abs(s - ref.answers[i].scores[k])).toBeLessThan(1e-3));
+    });
+    // the detector's files are announced with the model's, before any byte; the fraction only grows
+    const firstBytes = r.events.findIndex((e) => e.status !== 'initiate');
+    expect(
+      r.events.slice(0, firstBytes).filter((e) => e.file.startsWith('detector/')),
+    ).toHaveLength(ref.detectorShards.length);
+    const f = r.events.map((e) => e.fraction);
+    expect(f.every((x, i) => i === 0 || x >= f[i - 1])).toBe(true);
+
+    // abort while the detector downloads (one of its shards hangs): the load rejects at once
+    models.faults.set(ref.detectorShards[2], 'hang');
+    const aborted = await run(page, { ...opts, abortAtFile: 'detector/' });
+    expect(aborted.error?.name).toBe('AbortError');
+    expect(aborted.ms).toBeLessThan(15_000); // not the 20 s stall timeout
+    models.faults.clear();
+    expect(errors).toEqual([]);
     await page.close();
   });
 });

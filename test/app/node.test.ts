@@ -332,6 +332,101 @@ describe('LxmertVqa with a detector (frcnn-narrow, converted)', () => {
     }
   }, 120_000);
 
+  it("over HTTP: answers of weights made ahead equal the folder's; every file announced before any byte, the fraction never goes back; abort mid-download frees everything", async () => {
+    // Both over HTTP, in small shards; the server can hang on the detector's second shard.
+    const conv = join(detTmp, 'vqa-converted');
+    const det = join(detTmp, 'frcnn-small');
+    await convertCheckpoint(model, conv, { shardSize: 200_000 });
+    await convertCheckpoint(NARROW, det, { shardSize: 200_000 });
+    const m = JSON.parse(readFileSync(join(det, 'model.json'), 'utf8')) as {
+      shards: { path: string }[];
+    };
+    expect(m.shards.length).toBeGreaterThan(2);
+    let stall = false;
+    let stalledClosed = false;
+    const server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+      if (stall && path === `/frcnn/${m.shards[1].path}`) {
+        req.socket.on('close', () => (stalledClosed = true)); // the client gave up on it
+        return;
+      }
+      const [, dir, file] = /^\/(vqa|frcnn)\/([^/]+)$/.exec(path) ?? [];
+      try {
+        const bytes = readFileSync(join(dir === 'vqa' ? conv : det, file));
+        res.writeHead(200, { 'content-length': bytes.byteLength }).end(bytes);
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const [url, vqaUrl] = [`${host}/frcnn/`, `${host}/vqa/`];
+    try {
+      const events: LoadProgressEvent[] = [];
+      const start = tf.memory().numTensors;
+      const vqa = await LxmertVqa.load({
+        model: vqaUrl,
+        detector: url,
+        backend: 'wasm',
+        cache: false,
+        onWarning: () => undefined, // no data/ for the Visual Genome names here
+        onProgress: (e) => events.push(e),
+      });
+      // Built from device weights made while the files streamed in: the answers of the folder.
+      const before = tf.memory().numTensors;
+      const folderVqa = await LxmertVqa.load({ model, detector, backend: 'wasm' });
+      for (const q of ['What color is the cat?', 'How many people are there?']) {
+        const got = await vqa.answer(imgA.slice(), q);
+        const want = await folderVqa.answer(imgA.slice(), q);
+        expect(got.answers.map((a) => a.labelId)).toEqual(want.answers.map((a) => a.labelId));
+        got.answers.forEach((a, k) =>
+          expect(Math.abs(a.score - want.answers[k].score)).toBeLessThanOrEqual(1e-5),
+        );
+      }
+      folderVqa.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      vqa.dispose();
+      const firstBytes = events.findIndex((e) => e.status !== 'initiate');
+      const initiated = events.slice(0, firstBytes);
+      expect(initiated.every((e) => e.status === 'initiate')).toBe(true);
+      expect(initiated.filter((e) => e.file.startsWith('detector/'))).toHaveLength(m.shards.length);
+      expect(events.slice(firstBytes).some((e) => e.status === 'initiate')).toBe(false);
+      const total = events[firstBytes].totalBytes;
+      expect(events.slice(firstBytes).every((e) => e.totalBytes === total)).toBe(true);
+      const f = events.map((e) => e.fraction);
+      expect(f.every((x, i) => i === 0 || x >= f[i - 1])).toBe(true);
+      expect(events.at(-1)).toMatchObject({ status: 'ready', fraction: 1, loadedBytes: total });
+
+      // Abort once the detector's first shard is in, while its second one hangs.
+      stall = true;
+      const empty = tf.memory().numTensors;
+      expect(empty, 'tensors left after dispose (weights made ahead included)').toBe(start);
+      const ctl = new AbortController();
+      const t0 = performance.now();
+      const load = LxmertVqa.load({
+        model: vqaUrl,
+        detector: url,
+        backend: 'wasm',
+        cache: false,
+        onWarning: () => undefined,
+        signal: ctl.signal,
+        onProgress: (e) => {
+          if (e.status === 'done' && e.file === `detector/${m.shards[0].path}`) {
+            ctl.abort(new DOMException('test', 'AbortError'));
+          }
+        },
+      });
+      await expect(load).rejects.toMatchObject({ name: 'AbortError' });
+      expect(performance.now() - t0).toBeLessThan(20_000); // not the 30 s stall timeout
+      await new Promise((r) => setTimeout(r, 100));
+      expect(stalledClosed, "the hanging shard's fetch was aborted").toBe(true);
+      expect(tf.memory().numTensors, 'tensors left after the aborted load').toBe(empty);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  }, 120_000);
+
   it('bad images and detector sources are refused', async () => {
     const vqa = await LxmertVqa.load({ model, detector, backend: 'wasm' });
     await expect(vqa.detect(new Uint8Array([1, 2, 3]))).rejects.toThrow(

@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,28 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('demo photo path in headless Chromium', () 
     expect(first).toMatch(/^\S/);
     expect(await page.locator('#boxes rect').count()).toBe(node.regions);
     expect(await page.isVisible('#heat')).toBe(true);
+    // The detector and the model run in LxmertVqa's worker: the page's main thread has no long
+    // task (PerformanceObserver `longtask`, buffered) from the end of its start-up through load,
+    // photo → regions, and the answer. On a machine whose run queue is over 2 per core the
+    // scheduler stretches tiny tasks, so there only the count and the longest are printed.
+    const tasks = await page.evaluate(
+      () =>
+        new Promise<{ start: number; duration: number; booted: number }[]>((resolve) => {
+          const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+          const booted = nav.domContentLoadedEventEnd;
+          new PerformanceObserver((list) =>
+            resolve(
+              list.getEntries().map((e) => ({ start: e.startTime, duration: e.duration, booted })),
+            ),
+          ).observe({ type: 'longtask', buffered: true });
+          setTimeout(() => resolve([]), 1000);
+        }),
+    );
+    const after = tasks.filter((t) => t.start > t.booted).map((t) => Math.round(t.duration));
+    console.log(
+      `demo photo path: ${tasks.length} long tasks in all, after start-up: [${after.join(', ')}] ms`,
+    );
+    if (loadavg()[0] / cpus().length < 2) expect(after.filter((d) => d > 50)).toEqual([]);
     const shot = process.env.LXMERT_DEMO_SCREENSHOT;
     if (shot) await page.screenshot({ path: shot, fullPage: true });
     expect(errors).toEqual([]);

@@ -14,6 +14,7 @@ import {
   cacheUsage,
   deleteCached,
   listCached,
+  type LoadPhases,
   type LoadProgressEvent,
   type LxmertVqaLoadOptions,
 } from '../../../src/app/index.js';
@@ -52,6 +53,17 @@ export interface LoadReport {
   answers?: { labels: number[]; scores: number[]; attentionSum?: number }[];
   longTasks: number[];
   ms: number;
+  /** start() to ready, in the page. */
+  readyMs?: number;
+  /** LoadInfo.phases, where the model runs. */
+  phases?: LoadPhases;
+  /** With `synthetic`: each answer call's time in the page, first one first. */
+  answerMs?: number[];
+  /** With `image`: detect()'s regions, and answer(image)'s answers (image bytes transferred). */
+  detected?: { objectIds: number[]; boxes: number[]; features: number[]; labels?: string[] };
+  imageAnswers?: { labels: number[]; scores: number[] }[];
+  /** The image's buffer was detached by the call (transferred, not copied). */
+  imageTransferred?: boolean;
 }
 
 export interface RunOptions {
@@ -70,6 +82,19 @@ export interface RunOptions {
   attention?: boolean;
   /** Default true (Cache Storage). */
   cache?: boolean;
+  /** A converted detector's URL. */
+  detector?: string;
+  /** Where the package's data/ files are served (Visual Genome names). */
+  data?: string;
+  /** With a detector: an image file's URL, detected, then asked about (`imageQuestions`). */
+  image?: string;
+  imageQuestions?: string[];
+  /** Answer this many times about zero features of this shape (benchmark: first vs steady). */
+  synthetic?: { featureDim: number; boxes: number; answers: number };
+  /** LxmertVqaLoadOptions.warmUp. */
+  warmUp?: boolean;
+  /** Abort the load at the first event for a file whose name starts with this. */
+  abortAtFile?: string;
 }
 
 function report(e: unknown): ErrorReport {
@@ -120,13 +145,23 @@ async function run(o: RunOptions): Promise<LoadReport> {
         console.info(`${(performance.now() - t0).toFixed(0)} ms: ${e.status} ${e.file}`);
       events.push(e);
       if (o.abortAt && e.status === o.abortAt) ctl.abort(new DOMException('test', 'AbortError'));
+      if (o.abortAtFile && e.status === 'progress' && e.file.startsWith(o.abortAtFile)) {
+        ctl.abort(new DOMException('test', 'AbortError'));
+      }
     },
   };
+  if (o.detector) options.detector = o.detector;
+  if (o.data) options.data = o.data;
+  if (o.warmUp !== undefined) options.warmUp = o.warmUp;
+  // the image's bytes are fetched before the measurement's load starts
+  const imageBytes = o.image ? new Uint8Array(await (await fetch(o.image)).arrayBuffer()) : null;
   const out: LoadReport = { ok: false, events, warnings, longTasks, ms: 0 };
   const vqa = LxmertVqa.start(options);
   if (o.disposeEarly) vqa.dispose();
   try {
     await vqa.ready;
+    out.readyMs = performance.now() - t0;
+    out.phases = vqa.info.phases;
     out.backend = vqa.info.backend.backend;
     out.threads = vqa.info.backend.threads;
     out.worker = vqa.info.worker;
@@ -146,6 +181,41 @@ async function run(o: RunOptions): Promise<LoadReport> {
           ...(r.crossAttention
             ? { attentionSum: r.crossAttention.values.reduce((s, v) => s + v, 0) }
             : {}),
+        });
+      }
+    }
+    if (o.synthetic) {
+      const { featureDim, boxes, answers } = o.synthetic;
+      out.answerMs = [];
+      for (let i = 0; i < answers; i++) {
+        const t = performance.now();
+        await vqa.answer(
+          {
+            features: new Float32Array(boxes * featureDim),
+            boxes: new Float32Array(boxes * 4),
+            numBoxes: boxes,
+          },
+          'what is in the picture?',
+        );
+        out.answerMs.push(performance.now() - t);
+      }
+    }
+    if (imageBytes) {
+      const copy = imageBytes.slice();
+      const d = await vqa.detect(copy); // transferred: `copy` is detached afterwards
+      out.imageTransferred = copy.byteLength === 0;
+      out.detected = {
+        objectIds: Array.from(d.objectIds),
+        boxes: Array.from(d.boxes),
+        features: Array.from(d.features.subarray(0, 64)),
+        labels: d.labels,
+      };
+      out.imageAnswers = [];
+      for (const q of o.imageQuestions ?? []) {
+        const r = await vqa.answer(imageBytes.slice(), q, { topK: 5 });
+        out.imageAnswers.push({
+          labels: r.answers.map((a) => a.labelId),
+          scores: r.answers.map((a) => a.score),
         });
       }
     }
