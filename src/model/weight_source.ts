@@ -82,8 +82,9 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /**
  * Weights made ready for the layers while a model streams in (`add` as each arrives), so that
  * buildModel after the last byte mostly wires what exists. Each float16/int8 weight is widened
- * once on wasm and cpu, whose layers read float32 (the WebGPU formats 'f16'/'int8' keep them
- * packed as stored). Device weights are made as soon as their bytes are in: each Linear's
+ * once on wasm and cpu, whose layers read float32, except a Linear's weight that the WASM GEMM
+ * stores packed (float16 stays float16 there) and the WebGPU formats 'f16'/'int8' (packed as
+ * stored). Device weights are made as soon as their bytes are in: each Linear's
  * (`<p>.weight` + `<p>.bias`; GEMM-packed, transposed or packed for the WebGPU kernels; the
  * attention's query, key and value as one, as the layer concatenates them) and the float32
  * tensors of LayerNorms and embedding tables; the layers take each once (`takeLinear`,
@@ -98,13 +99,17 @@ export function preparedWeightSource(
 ): PreparedWeightSource {
   const raws = new Map<string, RawTensor>();
   const fallback = weightSourceFromMap(raws, source, linearFormat, tied);
-  const widen = linearFormat !== 'f16' && linearFormat !== 'int8';
+  // wasm/cpu layers read float32 tensors; the WebGPU formats keep float16/int8 packed.
+  const float32Tensors = linearFormat !== 'f16' && linearFormat !== 'int8';
+  // Host values widened once at arrival, except where the Linear's storage keeps them packed
+  // (the WebGPU formats, and the WASM GEMM, which holds float16 as float16).
+  const widen = float32Tensors && linearFormat !== 'wasm-gemm';
   const host = new Map<string, { shape: number[]; values: HostValues }>();
   const linears = new Map<string, { shape: [number, number]; lw: LinearWeights }>();
   const tensors = new Map<string, tf.Tensor>();
   const ahead = (name: string) => {
     const h = host.get(name)!;
-    if (TENSOR_NAME.test(name) && (widen || h.shape.length === 1)) {
+    if (TENSOR_NAME.test(name) && (float32Tensors || h.shape.length === 1)) {
       tensors.set(name, tf.tensor(hostFloat32(h.values), h.shape, 'float32'));
       return;
     }
