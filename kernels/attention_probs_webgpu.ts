@@ -4,6 +4,7 @@ import {
   ATTENTION_UNIFORMS,
   attentionAccessors,
   attentionVariables,
+  maskKey,
   type AttentionMasks,
 } from './attention_webgpu.js';
 import { ATTENTION_PROBS_WGSL } from './wgsl_sources.js';
@@ -37,8 +38,7 @@ export class AttentionProbsProgram implements WebGPUProgram {
     this.variableNames = attentionVariables(masks, false);
     this.dispatchLayout = { x: [0, 1, 2, 3] };
     this.dispatch = [Math.ceil((batch * numHeads * lq) / 64), 1, 1];
-    const key = typeof masks === 'boolean' ? `${masks}` : masks.join('_');
-    this.shaderKey = `lxmertAttentionProbs_${headDim}_${key}`;
+    this.shaderKey = `lxmertAttentionProbs_${headDim}_${maskKey(masks)}`;
   }
 
   getUserCode(): string {

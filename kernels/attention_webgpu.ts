@@ -25,6 +25,15 @@ function maskFlags(masks: AttentionMasks): readonly boolean[] {
   return typeof masks === 'boolean' ? [masks] : masks;
 }
 
+/**
+ * The masks' part of a shader key: [m, false] compiles to the one-group shader m (group 1 has
+ * no mask to read; groups are a dispatch size), so it shares that key.
+ */
+export function maskKey(masks: AttentionMasks): string {
+  const [m0, m1] = maskFlags(masks);
+  return m1 ? `${m0}_${m1}` : `${m0}`;
+}
+
 /** The bindings of an attention program: q, k, v, then the masks present. */
 export function attentionVariables(masks: AttentionMasks, withV = true): string[] {
   const [m0, m1] = maskFlags(masks);
@@ -114,7 +123,7 @@ export class AttentionProgram implements WebGPUProgram {
     this.workgroupSize = [tq * tpr, 1, 1];
     this.dispatchLayout = { x: [1], y: [2], z: [0] };
     this.dispatch = [Math.ceil(lq / tq), numHeads, batch * groups];
-    this.shaderKey = `lxmertAttention_${headDim}_${maskFlags(masks).join('_')}`;
+    this.shaderKey = `lxmertAttention_${headDim}_${maskKey(masks)}`;
   }
 
   getUserCode(): string {
