@@ -3,12 +3,11 @@
  * cpu (kernels/fallback/grouped.ts, over the same stored weights dequantized): a dense with two
  * weight sets split by rows, dense + residual + LayerNorm (one and two weight sets), and one or
  * two attentions over stacked rows of a fused QKV projection, each in one dispatch, for every
- * weight format. Plus the twins' guards.
+ * weight format.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseWebGPU } from '../../src/backend.js';
-import { InputError } from '../../src/errors.js';
 import {
   denseAddLayerNormFallback,
   groupedAttentionFallback,
@@ -21,8 +20,6 @@ import {
   groupedAttention,
   groupedDense,
 } from '../../kernels/ops.js';
-import { LXMERT_DENSE } from '../../kernels/names.js';
-import { registerLxmertKernels } from '../../kernels/register.js';
 import { trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
 import type { Activation, LinearWeights, NormedLinear } from '../../kernels/types.js';
 import { disposeLinearWeights, makeLinearWeights, type HostLinear } from '../../kernels/weights.js';
@@ -224,33 +221,4 @@ describe('groupedAttention (webgpu) vs twin', () => {
       tf.dispose([t.qkv, ...t.m, r.context, r.probs!]);
     });
   }
-});
-
-describe('grouped kernels: guards (both twins)', () => {
-  it('a split outside the rows is an InputError naming split, on cpu too', async () => {
-    registerLxmertKernels();
-    const previous = tf.getBackend();
-    for (const backend of ready ? ['webgpu', 'cpu'] : ['cpu']) {
-      await tf.setBackend(backend);
-      const hs = [host(4, 8, 'f32', 1), host(4, 8, 'f32', 2)];
-      const ws = hs.map((h) => makeLinearWeights(h, 'f32')) as [
-        { weight: tf.Tensor2D; bias: tf.Tensor1D },
-        { weight: tf.Tensor2D; bias: tf.Tensor1D },
-      ];
-      const x = tf.zeros([3, 8]);
-      const call = () =>
-        tf
-          .engine()
-          .runKernel(
-            LXMERT_DENSE,
-            { x, weight: ws[0].weight, bias: ws[0].bias, weight1: ws[1].weight, bias1: ws[1].bias },
-            { activation: 'linear', format: 'f32', inFeatures: 8, split: 4 },
-          );
-      expect(call).toThrow(InputError);
-      expect(call).toThrow(/split/);
-      tf.dispose(x);
-      ws.forEach(disposeLinearWeights);
-    }
-    await tf.setBackend(previous);
-  });
 });
