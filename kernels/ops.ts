@@ -29,7 +29,12 @@ import {
 } from './names.js';
 import { DENSE_ADD_LAYER_NORM_MAX_N } from './dense_add_layer_norm_webgpu.js';
 import { splitRows, type AttentionGroup } from './fallback/grouped.js';
-import { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG, WASM_GEMM_FLAG } from './flags.js';
+import {
+  FUSED_KERNELS_FLAG,
+  GROUPED_KERNELS_FLAG,
+  MAX_BINDING_BYTES_FLAG,
+  WASM_GEMM_FLAG,
+} from './flags.js';
 import { registerLxmertKernels } from './register.js';
 import { kernelLog } from './runtime/log.js';
 import { gemmAttention } from './wasm/attention.js';
@@ -47,7 +52,12 @@ import type {
 
 export type { AttentionGroup } from './fallback/grouped.js';
 
-export { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG, DENSE_VARIANT_FLAG } from './flags.js';
+export {
+  FUSED_KERNELS_FLAG,
+  GROUPED_KERNELS_FLAG,
+  MAX_BINDING_BYTES_FLAG,
+  DENSE_VARIANT_FLAG,
+} from './flags.js';
 
 /** Turn the fused kernels on or off (off: stock tf.js ops, as `--no-fused`). */
 export function setFusedKernels(enabled: boolean): void {
@@ -233,7 +243,8 @@ export function groupedKernelsActive(): boolean {
     tf.getBackend() === 'webgpu' &&
     useKernel(LXMERT_DENSE) &&
     useKernel(LXMERT_DENSE_ADD_LAYER_NORM) &&
-    useKernel(LXMERT_GROUPED_ATTENTION)
+    useKernel(LXMERT_GROUPED_ATTENTION) &&
+    tf.env().getBool(GROUPED_KERNELS_FLAG) // registered by useKernel's registerLxmertKernels
   );
 }
 
@@ -290,9 +301,8 @@ export function denseAddLayerNorm(
   split: number,
   eps = 1e-12,
 ): tf.Tensor {
-  const gpu = useKernel(LXMERT_DENSE_ADD_LAYER_NORM)
-    ? sameFormatOnGpu(sets.map((s) => s.linear))
-    : null;
+  const fused = useKernel(LXMERT_DENSE_ADD_LAYER_NORM) && tf.env().getBool(GROUPED_KERNELS_FLAG);
+  const gpu = fused ? sameFormatOnGpu(sets.map((s) => s.linear)) : null;
   if (gpu && linearShape(gpu[0])[0] <= DENSE_ADD_LAYER_NORM_MAX_N) {
     const attrs: DenseAddLayerNormAttrs = {
       format: gpu[0].format ?? 'f32',

@@ -113,7 +113,13 @@ export class LxmertAttentionOutput extends LxmertModule {
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource, inDim = cfg.hiddenSize) {
     super(cfg, prefix, source);
     this.dense = this.linear('dense', inDim, cfg.hiddenSize);
-    this.LayerNorm = this.layerNorm('LayerNorm', cfg.hiddenSize);
+    // LayerNorm's host values are read once: for its tensors and for the epilogue below.
+    const gamma = this.hostVector('LayerNorm.weight', cfg.hiddenSize);
+    const beta = this.hostVector('LayerNorm.bias', cfg.hiddenSize);
+    this.LayerNorm = {
+      gamma: this.own(tf.tensor1d(gamma, 'float32')),
+      beta: this.own(tf.tensor1d(beta, 'float32')),
+    };
     const w = this.dense;
     // bias, gamma, beta (and int8 row scales) as one tensor for the fused WebGPU kernel: a few
     // KB (the weight itself is not copied), written from host data at construction (so a
@@ -125,8 +131,8 @@ export class LxmertAttentionOutput extends LxmertModule {
           tf.tensor2d(
             concatFloat32([
               vectors.bias,
-              this.hostVector('LayerNorm.weight', cfg.hiddenSize),
-              this.hostVector('LayerNorm.bias', cfg.hiddenSize),
+              gamma,
+              beta,
               ...(vectors.scales ? [vectors.scales] : []),
             ]),
             [vectors.scales ? 4 : 3, cfg.hiddenSize],
