@@ -129,12 +129,7 @@ export class LxmertAttentionOutput extends LxmertModule {
     const epilogue = vectors
       ? this.own(
           tf.tensor2d(
-            concatFloat32([
-              vectors.bias,
-              gamma,
-              beta,
-              ...(vectors.scales ? [vectors.scales] : []),
-            ]),
+            concatFloat32([vectors.bias, gamma, beta, ...(vectors.scales ? [vectors.scales] : [])]),
             [vectors.scales ? 4 : 3, cfg.hiddenSize],
           ),
         )
