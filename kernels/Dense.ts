@@ -4,8 +4,8 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import * as tf from '@tensorflow/tfjs-core';
 import { DenseProgram, type DenseVariant } from './dense_webgpu.js';
 import { DENSE_VARIANT_FLAG } from './flags.js';
-import { checkDense, requireInputs } from './guards.js';
-import { LXMERT_DENSE, type DenseAttrs } from './names.js';
+import { checkDense, checkDenseGroup, requireInputs } from './guards.js';
+import { LXMERT_DENSE, type DenseAttrs, type GroupedDenseAttrs } from './names.js';
 
 /**
  * The dense program for this backend: the flag when set, else 'auto' on GPUs and 'tiled' on CPU
@@ -30,7 +30,13 @@ export const denseWebGPU: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, weight, bias } = requireInputs(LXMERT_DENSE, named, ['x', 'weight', 'bias']);
   const scales = named.scales;
   const a = attrs as unknown as DenseAttrs;
-  const { m, n } = checkDense(x, weight, bias, scales, a);
+  const dims = checkDense(x, weight, bias, scales, a);
+  const { m, n } = dims;
+  // Grouped (weight1 …): rows [0, split) through the first weight set, the rest the second.
+  const weight1 = named.weight1;
+  const split = weight1
+    ? checkDenseGroup(dims, weight1, named.bias1, named.scales1, a as GroupedDenseAttrs)
+    : undefined;
   const gpu = backend as WebGPUBackend;
   const outputShape = [...x.shape.slice(0, -1), n];
   const program = new DenseProgram(
@@ -40,6 +46,7 @@ export const denseWebGPU: KernelFunc = ({ inputs, backend, attrs }) => {
     a.activation,
     deviceHasF16(gpu),
     denseVariant(gpu),
+    split,
   );
   const uniforms = [
     { type: 'int32', data: [m] },
@@ -47,6 +54,11 @@ export const denseWebGPU: KernelFunc = ({ inputs, backend, attrs }) => {
     { type: 'int32', data: [a.inFeatures] },
   ];
   const tensors = a.format === 'int8' ? [x, weight, bias, scales!] : [x, weight, bias];
+  if (split !== undefined) {
+    uniforms.push({ type: 'int32', data: [split] });
+    tensors.push(weight1!, named.bias1!);
+    if (a.format === 'int8') tensors.push(named.scales1!);
+  }
   return gpu.runWebGPUProgram(program, tensors, 'float32', uniforms);
 };
 

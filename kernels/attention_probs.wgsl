@@ -2,19 +2,18 @@
 // row. Only run when a caller asks for the probabilities (outputAttentions); the fused context
 // kernel (attention.wgsl) never materialises them.
 //
-// Prepended by AttentionProbsProgram (attention_probs_webgpu.ts):
-//   const HEAD_DIM: i32; fn maskAt(b: i32, j: i32) -> f32.
+// Prepended by AttentionProbsProgram (attention_probs_webgpu.ts): const HEAD_DIM: i32; the
+// accessors of attention_webgpu.ts (qAt, kAt, maskAt). Of a grouped call, group 0's
+// probabilities (the language → vision direction of cross-attention).
 
 const NEG_MAX = -3.4028234e+38;
 
 fn score(b: i32, i: i32, h: i32, j: i32) -> f32 {
-  let qBase = (b * uniforms.lq + i) * uniforms.qStride + uniforms.qOffset + h * HEAD_DIM;
-  let kBase = (b * uniforms.lk + j) * uniforms.kStride + uniforms.kOffset + h * HEAD_DIM;
   var s = 0.0;
   for (var d = 0; d < HEAD_DIM; d++) {
-    s += (q[qBase + d] * uniforms.scale) * k[kBase + d];
+    s += (qAt(0, b, i, h * HEAD_DIM + d) * uniforms.scale) * kAt(0, b, j, h * HEAD_DIM + d);
   }
-  return s + maskAt(b, j);
+  return s + maskAt(0, b, j);
 }
 
 fn main(index: i32) {

@@ -4,8 +4,9 @@
 // a 4 × 4 block, over K in TKD-wide steps; tiles hold vec4s along K.
 //
 // Prepended by DenseProgram (dense_webgpu.ts): const TM, TN, TKD, WG: i32; alias TileT (vec4 of
-// f32, or of f16 where the device has shader-f16); fn weightQuad(row, col, cols: i32) ->
-// vec4<f32> and fn weightScale(row: i32) -> f32 (the weight decoder, weights_*.wgsl);
+// f32, or of f16 where the device has shader-f16); the group accessors of dense_webgpu.ts
+// (groupIndex, rowBegin, rowEnd, rowsMax, weightQuadG, weightScaleG, biasG: a grouped call's
+// workgroup z picks rows and weight set) over the weight decoders (weights_*.wgsl);
 // fn loadInputQuad(m: i32, k: i32) -> vec4<f32> (dense_input*.wgsl); fn activate(v: f32) -> f32
 // (activations.wgsl).
 
@@ -18,7 +19,9 @@ fn main() {
   let tid = i32(localIndex);
   let tx = tid % 8;
   let ty = tid / 8;
-  let m0 = i32(workgroupId.y) * TM;
+  let g = groupIndex();
+  let m0 = rowBegin(g) + i32(workgroupId.y) * TM;
+  let mEnd = rowEnd(g);
   let n0 = i32(workgroupId.x) * TN;
 
   var acc: array<f32, 16>;
@@ -30,7 +33,7 @@ fn main() {
       let n = n0 + i / KQ;
       var w = vec4<f32>(0.0);
       if (n < uniforms.n) {
-        w = weightQuad(n, k0 + (i % KQ) * 4, uniforms.k);
+        w = weightQuadG(g, n, k0 + (i % KQ) * 4, uniforms.k);
       }
       wTile[i] = TileT(w);
     }
@@ -53,11 +56,11 @@ fn main() {
   for (var c = 0; c < 4; c++) {
     let n = n0 + tx + c * 8;
     if (n < uniforms.n) {
-      let scale = weightScale(n);
-      let b = bias[n];
+      let scale = weightScaleG(g, n);
+      let b = biasG(g, n);
       for (var r = 0; r < 4; r++) {
         let m = m0 + ty + r * 8;
-        if (m < uniforms.m) {
+        if (m < mEnd) {
           result[m * uniforms.n + n] = activate(acc[r * 4 + c] * scale + b);
         }
       }

@@ -12,6 +12,14 @@ export const MAX_BINDING_BYTES_FLAG = 'LXMERT_MAX_BINDING_BYTES';
 export const DENSE_VARIANT_FLAG = 'LXMERT_DENSE_VARIANT';
 
 /**
+ * On webgpu with the fused kernels, run the grouped kernels (default true): both streams of a
+ * cross-modality layer in one dispatch per op, dense + residual + LayerNorm as one dispatch.
+ * false: the per-stream kernels of before (dense, then add + LayerNorm), for before/after
+ * benchmarks in one process (bench/gpu).
+ */
+export const GROUPED_KERNELS_FLAG = 'LXMERT_GROUPED_KERNELS';
+
+/**
  * On the wasm backend, build Linear weights for the WASM GEMM kernel (kernels/wasm/) when the
  * runtime has WASM SIMD (default true); false: transposed float32 tensors on tfjs-backend-wasm's
  * matMul (XNNPACK).
@@ -29,6 +37,7 @@ const FLAGS: [string, () => boolean | number | string][] = [
   [WASM_THREADS_FLAG, () => 0],
   [WASM_GEMM_FLAG, () => true],
   [FUSED_KERNELS_FLAG, () => true],
+  [GROUPED_KERNELS_FLAG, () => true],
   [MAX_BINDING_BYTES_FLAG, () => 0],
   [DENSE_VARIANT_FLAG, () => 'auto'],
 ];

@@ -8,7 +8,10 @@ import { wordsPerRow } from '../src/codec/gpu_words.js';
 import { InputError, formatShape } from '../src/errors.js';
 import type {
   AttentionAttrs,
+  DenseAddLayerNormAttrs,
   DenseAttrs,
+  GroupedAttentionAttrs,
+  GroupedDenseAttrs,
   GatherRowsAttrs,
   RoiPoolAttrs,
   WeightFormat,
@@ -44,6 +47,7 @@ function checkStored(
   scales: TensorInfo | undefined,
   format: WeightFormat,
   cols: number,
+  scalesName = 'scales',
 ): number {
   const dtype = format === 'f32' ? 'float32' : 'int32';
   const width = storedWidth(format, cols);
@@ -57,7 +61,7 @@ function checkStored(
   if (format === 'int8') {
     if (!scales || scales.dtype !== 'float32' || scales.shape.join() !== `${t.shape[0]}`) {
       throw new InputError(
-        'scales',
+        scalesName,
         `float32 [${t.shape[0]}] for int8 ${name}`,
         scales ? `${scales.dtype} ${formatShape(scales.shape)}` : 'none',
       );
@@ -156,6 +160,162 @@ export function checkDense(
     throw new InputError('bias', `shape ${formatShape([n])}`, formatShape(bias.shape));
   }
   return { m: x.shape.slice(0, -1).reduce((p, d) => p * d, 1), n };
+}
+
+/** The split row of a grouped call: an integer in [0, rows]. */
+function checkSplit(split: number | undefined, rows: number): number {
+  if (split === undefined || !Number.isInteger(split) || split < 0 || split > rows) {
+    throw new InputError('split', `an integer in [0, ${rows}]`, String(split));
+  }
+  return split;
+}
+
+/**
+ * The second weight set of a grouped dense (weight1, bias1, scales1): the same format and
+ * shape as the first. Returns the split row.
+ */
+export function checkDenseGroup(
+  dims: DenseDims,
+  weight1: TensorInfo,
+  bias1: TensorInfo | undefined,
+  scales1: TensorInfo | undefined,
+  a: GroupedDenseAttrs,
+): number {
+  const n = checkStored('weight1', weight1, scales1, a.format, a.inFeatures, 'scales1');
+  if (n !== dims.n) {
+    throw new InputError('weight1', `${dims.n} rows like weight`, `${n}`);
+  }
+  if (!bias1 || bias1.dtype !== 'float32' || bias1.shape.join() !== `${n}`) {
+    throw new InputError(
+      'bias1',
+      `float32 ${formatShape([n])}`,
+      bias1 ? `${bias1.dtype} ${formatShape(bias1.shape)}` : 'none',
+    );
+  }
+  return checkSplit(a.split, dims.m);
+}
+
+/** Shapes of a checked dense + add + LayerNorm call. */
+export interface DenseAddLayerNormDims extends DenseDims {
+  groups: 1 | 2;
+  split: number;
+}
+
+/** A weight of a dense + add + LayerNorm call (its int8 scales are in the epilogue). */
+function checkWeightOnly(name: string, t: TensorInfo, format: WeightFormat, cols: number): number {
+  const dtype = format === 'f32' ? 'float32' : 'int32';
+  const width = storedWidth(format, cols);
+  if (t.dtype !== dtype || t.shape.length !== 2 || t.shape[1] !== width) {
+    throw new InputError(
+      name,
+      `${dtype} [rows, ${width}] for format ${format}`,
+      `${t.dtype} ${formatShape(t.shape)}`,
+    );
+  }
+  return t.shape[0];
+}
+
+export function checkDenseAddLayerNorm(
+  x: TensorInfo,
+  residual: TensorInfo,
+  weight: TensorInfo,
+  epilogue: TensorInfo,
+  weight1: TensorInfo | undefined,
+  epilogue1: TensorInfo | undefined,
+  a: DenseAddLayerNormAttrs,
+): DenseAddLayerNormDims {
+  const n = checkWeightOnly('weight', weight, a.format, a.inFeatures);
+  expectFloat('x', x);
+  if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== a.inFeatures) {
+    throw new InputError('x', `last dimension ${a.inFeatures}`, `shape ${formatShape(x.shape)}`);
+  }
+  const m = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+  const outShape = [...x.shape.slice(0, -1), n];
+  expectFloat('residual', residual);
+  if (residual.shape.join() !== outShape.join()) {
+    throw new InputError('residual', `shape ${formatShape(outShape)}`, formatShape(residual.shape));
+  }
+  const epilogueRows = a.format === 'int8' ? 4 : 3;
+  const checkEpilogue = (name: string, t: TensorInfo) => {
+    if (t.dtype !== 'float32' || t.shape.join() !== `${epilogueRows},${n}`) {
+      throw new InputError(
+        name,
+        `float32 ${formatShape([epilogueRows, n])} (bias, gamma, beta${a.format === 'int8' ? ', scales' : ''})`,
+        `${t.dtype} ${formatShape(t.shape)}`,
+      );
+    }
+  };
+  checkEpilogue('epilogue', epilogue);
+  if (!weight1) {
+    if (epilogue1) throw new InputError('epilogue1', 'none without weight1', 'a tensor');
+    if (a.split !== m)
+      throw new InputError('split', `${m} (all rows) with one weight`, String(a.split));
+    return { m, n, groups: 1, split: m };
+  }
+  const n1 = checkWeightOnly('weight1', weight1, a.format, a.inFeatures);
+  if (n1 !== n) throw new InputError('weight1', `${n} rows like weight`, `${n1}`);
+  if (!epilogue1) throw new InputError('epilogue1', 'a tensor with weight1', 'none');
+  checkEpilogue('epilogue1', epilogue1);
+  return { m, n, groups: 2, split: checkSplit(a.split, m) };
+}
+
+/** Sizes of a checked grouped attention call. */
+export interface GroupedAttentionDims {
+  headDim: number;
+  /** Rows of the context output. */
+  outRows: number;
+}
+
+export function checkGroupedAttention(
+  qkv: TensorInfo,
+  mask: TensorInfo | undefined,
+  mask1: TensorInfo | undefined,
+  a: GroupedAttentionAttrs,
+): GroupedAttentionDims {
+  expectRank('qkv', qkv, 2);
+  expectFloat('qkv', qkv);
+  if (!Number.isInteger(a.numHeads) || a.numHeads <= 0 || a.hidden % a.numHeads !== 0) {
+    throw new InputError('numHeads', `a positive divisor of hidden ${a.hidden}`, `${a.numHeads}`);
+  }
+  const headDim = a.hidden / a.numHeads;
+  if (headDim > 256) throw new InputError('head size', 'at most 256', `${headDim}`);
+  if (qkv.shape[1] !== 3 * a.hidden) {
+    throw new InputError('qkv', `width ${3 * a.hidden} (q | k | v)`, formatShape(qkv.shape));
+  }
+  if (a.groups !== 1 && a.groups !== 2) throw new InputError('groups', '1 or 2', `${a.groups}`);
+  if (!Number.isInteger(a.batch) || a.batch < 1) {
+    throw new InputError('batch', 'a positive integer', `${a.batch}`);
+  }
+  const rows = qkv.shape[0];
+  const group = (g: number, qRow: number, lq: number, kRow: number, lk: number) => {
+    for (const [name, start, len] of [
+      [`qRow${g || ''}`, qRow, lq],
+      [`kRow${g || ''}`, kRow, lk],
+    ] as const) {
+      const ok = Number.isInteger(start) && Number.isInteger(len) && start >= 0 && len >= 1;
+      if (!ok || start + a.batch * len > rows) {
+        throw new InputError(
+          name,
+          `${a.batch} × ${len} rows inside qkv's ${rows}`,
+          `rows from ${start}`,
+        );
+      }
+    }
+  };
+  group(0, a.qRow, a.lq, a.kRow, a.lk);
+  if (a.groups === 2) group(1, a.qRow1, a.lq1, a.kRow1, a.lk1);
+  else if (mask1) throw new InputError('mask1', 'none with one group', 'a tensor');
+  for (const [name, t, lk] of [
+    ['mask', mask, a.lk],
+    ['mask1', mask1, a.lk1],
+  ] as const) {
+    if (!t) continue;
+    expectFloat(name, t);
+    if (t.shape.length !== 2 || t.shape[0] !== a.batch || t.shape[1] !== lk) {
+      throw new InputError(name, `shape ${formatShape([a.batch, lk])}`, formatShape(t.shape));
+    }
+  }
+  return { headDim, outRows: a.batch * (a.lq + (a.groups === 2 ? a.lq1 : 0)) };
 }
 
 /** Check a table/ids pair; returns the number of ids. */

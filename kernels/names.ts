@@ -42,6 +42,63 @@ export interface DenseAttrs {
   [key: string]: string | number;
 }
 
+/**
+ * With inputs weight1, bias1 (scales1) too, LxmertDense is grouped: rows [0, split) of x use
+ * weight, rows [split, M) weight1 (two streams' Linear layers of the same shape in one dispatch).
+ */
+export interface GroupedDenseAttrs extends DenseAttrs {
+  /** The rows of group 0. */
+  split: number;
+}
+
+/**
+ * Inputs {qkv [rows, 3H]: fused q | k | v projections of stacked streams, mask?, mask1?};
+ * outputs [context] or [context, probs of group 0 [batch, heads, lq, lk]]. One or two
+ * attentions in one dispatch: group g's queries are rows qRow_g + b·lq_g + i, its keys and
+ * values rows kRow_g + b·lk_g + j; its mask [batch, lk_g] is `mask` (group 0) or `mask1`.
+ * The context is [batch·lq + batch·lq1, H]: group 0's rows, then group 1's.
+ */
+export const LXMERT_GROUPED_ATTENTION = 'LxmertGroupedAttention';
+
+export interface GroupedAttentionAttrs {
+  numHeads: number;
+  /** Hidden size H = numHeads · headDim (qkv is 3H wide). */
+  hidden: number;
+  batch: number;
+  /** 1 or 2. */
+  groups: number;
+  qRow: number;
+  kRow: number;
+  lq: number;
+  lk: number;
+  /** Group 1 (ignored with one group). */
+  qRow1: number;
+  kRow1: number;
+  lq1: number;
+  lk1: number;
+  returnProbs: boolean;
+  [key: string]: number | boolean;
+}
+
+/**
+ * Inputs {x [..., K], residual [..., N], weight, epilogue, weight1?, epilogue1?}; output
+ * LayerNorm(x · Wᵀ + bias + residual) over N: a Linear, its residual add and LayerNorm in one
+ * dispatch (HF LxmertAttentionOutput / LxmertOutput). `epilogue` is [3, N] (bias, gamma, beta)
+ * or [4, N] with int8 weights (then the row scales). With weight1 and epilogue1, rows
+ * [0, split) use weight and epilogue, rows [split, M) the second set.
+ */
+export const LXMERT_DENSE_ADD_LAYER_NORM = 'LxmertDenseAddLayerNorm';
+
+export interface DenseAddLayerNormAttrs {
+  format: WeightFormat;
+  /** K (packed formats round the stored width up). */
+  inFeatures: number;
+  /** Rows of group 0 (all rows with one weight set). */
+  split: number;
+  eps: number;
+  [key: string]: string | number;
+}
+
 export interface AddLayerNormAttrs {
   eps: number;
   [key: string]: number;

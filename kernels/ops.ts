@@ -14,14 +14,27 @@ import {
   LXMERT_ADD_LAYER_NORM,
   LXMERT_ATTENTION,
   LXMERT_DENSE,
+  LXMERT_DENSE_ADD_LAYER_NORM,
   LXMERT_GATHER_ROWS,
+  LXMERT_GROUPED_ATTENTION,
   LXMERT_ROI_POOL,
   type AttentionAttrs,
+  type DenseAddLayerNormAttrs,
   type GatherRowsAttrs,
   type DenseAttrs,
+  type GroupedAttentionAttrs,
+  type GroupedDenseAttrs,
   type RoiPoolAttrs,
+  type WeightFormat,
 } from './names.js';
-import { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG, WASM_GEMM_FLAG } from './flags.js';
+import { DENSE_ADD_LAYER_NORM_MAX_N } from './dense_add_layer_norm_webgpu.js';
+import { splitRows, type AttentionGroup } from './fallback/grouped.js';
+import {
+  FUSED_KERNELS_FLAG,
+  GROUPED_KERNELS_FLAG,
+  MAX_BINDING_BYTES_FLAG,
+  WASM_GEMM_FLAG,
+} from './flags.js';
 import { registerLxmertKernels } from './register.js';
 import { kernelLog } from './runtime/log.js';
 import { gemmAttention, gemmAttentionFits } from './wasm/attention.js';
@@ -32,11 +45,19 @@ import type {
   Activation,
   AttentionResult,
   LinearWeights,
+  NormedLinear,
   PackedProjection,
   ProjectionInput,
 } from './types.js';
 
-export { FUSED_KERNELS_FLAG, MAX_BINDING_BYTES_FLAG, DENSE_VARIANT_FLAG } from './flags.js';
+export type { AttentionGroup } from './fallback/grouped.js';
+
+export {
+  FUSED_KERNELS_FLAG,
+  GROUPED_KERNELS_FLAG,
+  MAX_BINDING_BYTES_FLAG,
+  DENSE_VARIANT_FLAG,
+} from './flags.js';
 
 /** Turn the fused kernels on or off (off: stock tf.js ops, as `--no-fused`). */
 export function setFusedKernels(enabled: boolean): void {
@@ -187,23 +208,193 @@ function denseSplit(
   });
 }
 
+/** A LinearWeights whose weight is a tf tensor the WebGPU kernels read in place. */
+type TensorLinear = Extract<LinearWeights, { format?: 'f32' | 'f16' | 'int8' }>;
+
+function tensorLinear(w: LinearWeights): TensorLinear | null {
+  return w.format === 'f32-in-out' || w.format === 'wasm-gemm' ? null : w;
+}
+
+function storedWeight(w: TensorLinear): tf.Tensor2D {
+  return w.format === 'f16' || w.format === 'int8' ? w.packed : w.weight;
+}
+
 /**
- * LayerNorm(dense(x) + residual) (HF's attention/FFN output block): with weights packed for the
- * WASM GEMM kernel, one call into its module (product, bias, residual add, LayerNorm); else
- * dense() then addLayerNorm().
+ * The weight sets of one grouped WebGPU dispatch, when they can share one: tensor formats, all
+ * the same, each within the device's storage binding limit. Null: run the groups one by one.
+ */
+function sameFormatOnGpu(ws: readonly LinearWeights[]): TensorLinear[] | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  const sets = ws.map(tensorLinear);
+  if (sets.some((w) => w === null)) return null;
+  const format = (w: TensorLinear): WeightFormat => w.format ?? 'f32';
+  const all = sets as TensorLinear[];
+  if (all.some((w) => format(w) !== format(all[0]))) return null;
+  const limit = bindingLimit();
+  return all.every((w) => storedWeight(w).size * 4 <= limit) ? all : null;
+}
+
+/**
+ * Whether the grouped WebGPU kernels run (webgpu with the fused kernels on): the model then keeps
+ * a cross-modality layer's two streams as stacked rows of one tensor (src/model/x_layer.ts).
+ */
+export function groupedKernelsActive(): boolean {
+  return (
+    tf.getBackend() === 'webgpu' &&
+    useKernel(LXMERT_DENSE) &&
+    useKernel(LXMERT_DENSE_ADD_LAYER_NORM) &&
+    useKernel(LXMERT_GROUPED_ATTENTION) &&
+    tf.env().getBool(GROUPED_KERNELS_FLAG) // registered by useKernel's registerLxmertKernels
+  );
+}
+
+/**
+ * act(x · Wᵀ + b) with two Linear layers of the same shape: rows [0, split) of x [..., in]
+ * through ws[0], the rest through ws[1] (two streams' layers over their stacked rows). One
+ * dispatch on webgpu; elsewhere each group through dense().
+ */
+export function groupedDense(
+  x: tf.Tensor,
+  ws: readonly [LinearWeights, LinearWeights],
+  split: number,
+  act: Activation = 'linear',
+): tf.Tensor {
+  const sets = useKernel(LXMERT_DENSE) ? sameFormatOnGpu(ws) : null;
+  if (sets) {
+    const [a, b] = sets;
+    const format = a.format ?? 'f32';
+    const attrs: GroupedDenseAttrs = {
+      activation: act,
+      format,
+      inFeatures: linearShape(a)[1],
+      split,
+    };
+    const inputs: tf.NamedTensorMap = {
+      x,
+      weight: storedWeight(a),
+      bias: a.bias,
+      weight1: storedWeight(b),
+      bias1: b.bias,
+    };
+    if (a.format === 'int8' && b.format === 'int8') {
+      inputs.scales = a.scales;
+      inputs.scales1 = b.scales;
+    }
+    return tf.engine().runKernel(LXMERT_DENSE, inputs, attrs) as tf.Tensor;
+  }
+  return tf.tidy(() => {
+    const [x0, x1] = splitRows(x, split);
+    const y = tf.concat([dense(x0, ws[0], act), dense(x1, ws[1], act)], 0) as tf.Tensor2D;
+    return tf.reshape(y, [...x.shape.slice(0, -1), y.shape[1]]);
+  });
+}
+
+/**
+ * LayerNorm(x · Wᵀ + b + residual) (HF's attention / FFN output blocks); with two weight sets,
+ * rows [0, split) use sets[0] and the rest sets[1]. One dispatch on webgpu (output width up to
+ * 2048); elsewhere dense() then addLayerNorm() per group.
  */
 export function denseAddLayerNorm(
   x: tf.Tensor,
-  w: LinearWeights,
   residual: tf.Tensor,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
+  sets: readonly NormedLinear[],
+  split: number,
   eps = 1e-12,
 ): tf.Tensor {
-  if (w.format === 'wasm-gemm' && gemmAddLayerNormFits(w)) {
-    return gemmDenseAddLayerNorm(x, w, residual, gamma, beta, eps);
+  const fused = useKernel(LXMERT_DENSE_ADD_LAYER_NORM) && tf.env().getBool(GROUPED_KERNELS_FLAG);
+  const gpu = fused ? sameFormatOnGpu(sets.map((s) => s.linear)) : null;
+  if (gpu && linearShape(gpu[0])[0] <= DENSE_ADD_LAYER_NORM_MAX_N) {
+    const attrs: DenseAddLayerNormAttrs = {
+      format: gpu[0].format ?? 'f32',
+      inFeatures: linearShape(gpu[0])[1],
+      split: sets.length === 1 ? x.size / x.shape[x.shape.length - 1] : split,
+      eps,
+    };
+    const inputs: tf.NamedTensorMap = {
+      x,
+      residual,
+      weight: storedWeight(gpu[0]),
+      epilogue: sets[0].epilogue(),
+    };
+    if (sets.length > 1) {
+      inputs.weight1 = storedWeight(gpu[1]);
+      inputs.epilogue1 = sets[1].epilogue();
+    }
+    return tf.engine().runKernel(LXMERT_DENSE_ADD_LAYER_NORM, inputs, attrs) as tf.Tensor;
   }
-  return tf.tidy(() => addLayerNorm(dense(x, w), residual, gamma, beta, eps));
+  // With weights packed for the WASM GEMM kernel: one call into its module (product, bias,
+  // residual add, LayerNorm).
+  const one = (xs: tf.Tensor, rs: tf.Tensor, s: NormedLinear) =>
+    s.linear.format === 'wasm-gemm' && gemmAddLayerNormFits(s.linear)
+      ? gemmDenseAddLayerNorm(xs, s.linear, rs, s.gamma, s.beta, eps)
+      : addLayerNorm(dense(xs, s.linear), rs, s.gamma, s.beta, eps);
+  if (sets.length === 1) return tf.tidy(() => one(x, residual, sets[0]));
+  return tf.tidy(() => {
+    const [x0, x1] = splitRows(x, split);
+    const [r0, r1] = splitRows(residual, split);
+    const y = tf.concat([one(x0, r0, sets[0]), one(x1, r1, sets[1])], 0);
+    return tf.reshape(y, residual.shape);
+  });
+}
+
+/**
+ * One or two attentions over rows of a stacked fused projection qkv [rows, 3H] (q | k | v):
+ * group g's queries are rows qRow + b·lq + i, its keys and values rows kRow + b·lk + j, its
+ * additive key mask [batch, lk] or null. Returns the context [Σ batch·lq, H] in group order
+ * and, on request, group 0's probabilities [batch, heads, lq, lk]. One dispatch on webgpu
+ * (plus one for the probabilities); elsewhere attention() per group.
+ */
+export function groupedAttention(
+  qkv: tf.Tensor2D,
+  groups: readonly AttentionGroup[],
+  batch: number,
+  numHeads: number,
+  returnProbs = false,
+): { context: tf.Tensor2D; probs?: tf.Tensor4D } {
+  const hidden = qkv.shape[1] / 3;
+  if (tf.getBackend() === 'webgpu' && useKernel(LXMERT_GROUPED_ATTENTION)) {
+    const [g0, g1] = groups;
+    const attrs: GroupedAttentionAttrs = {
+      numHeads,
+      hidden,
+      batch,
+      groups: groups.length,
+      qRow: g0.qRow,
+      kRow: g0.kRow,
+      lq: g0.lq,
+      lk: g0.lk,
+      qRow1: g1?.qRow ?? 0,
+      kRow1: g1?.kRow ?? 0,
+      lq1: g1?.lq ?? 0,
+      lk1: g1?.lk ?? 0,
+      returnProbs,
+    };
+    const inputs: tf.NamedTensorMap = { qkv };
+    if (g0.mask) inputs.mask = g0.mask;
+    if (g1?.mask) inputs.mask1 = g1.mask;
+    const out = tf.engine().runKernel(LXMERT_GROUPED_ATTENTION, inputs, attrs) as
+      tf.Tensor | tf.Tensor[];
+    const [context, probs] = Array.isArray(out) ? out : [out];
+    return returnProbs
+      ? { context: context as tf.Tensor2D, probs: probs as tf.Tensor4D }
+      : { context: context as tf.Tensor2D };
+  }
+  let probs: tf.Tensor4D | undefined;
+  const context = tf.tidy(() => {
+    const rows = (start: number, len: number) =>
+      tf.reshape(tf.slice(qkv, [start, 0], [batch * len, -1]), [batch, len, 3 * hidden]);
+    const parts = groups.map((g, i) => {
+      const q = rows(g.qRow, g.lq) as tf.Tensor3D;
+      const kv = rows(g.kRow, g.lk) as tf.Tensor3D;
+      const [qp] = splitProjections(q, 3);
+      const [, kp, vp] = splitProjections(kv, 3);
+      const r = attention(qp, kp, vp, g.mask, numHeads, returnProbs && i === 0);
+      if (r.probs) probs = tf.keep(r.probs);
+      return tf.reshape(r.context, [-1, hidden]);
+    });
+    return (parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor2D;
+  });
+  return probs ? { context, probs } : { context };
 }
 
 /** LayerNorm(x + residual) over the last axis (residual may be null). */

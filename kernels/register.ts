@@ -20,8 +20,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { addLayerNormWebGPUConfig } from './AddLayerNorm.js';
-import { attentionWebGPUConfig } from './Attention.js';
+import { attentionWebGPUConfig, groupedAttentionWebGPUConfig } from './Attention.js';
 import { denseWebGPUConfig } from './Dense.js';
+import { denseAddLayerNormWebGPUConfig } from './DenseAddLayerNorm.js';
 import { fallbackKernelConfigs } from './fallback/kernels.js';
 import { registerKernelFlags } from './flags.js';
 import { gatherRowsWebGPUConfig } from './GatherRows.js';
@@ -29,7 +30,9 @@ import { roiPoolWebGPUConfig } from './RoiPool.js';
 
 const WEBGPU_KERNELS = [
   attentionWebGPUConfig,
+  groupedAttentionWebGPUConfig,
   denseWebGPUConfig,
+  denseAddLayerNormWebGPUConfig,
   addLayerNormWebGPUConfig,
   gatherRowsWebGPUConfig,
   roiPoolWebGPUConfig,

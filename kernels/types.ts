@@ -105,3 +105,18 @@ export interface AttentionResult {
   /** [B, heads, Lq, Lk] softmax probabilities, only when asked for. */
   probs?: tf.Tensor4D;
 }
+
+/**
+ * A Linear followed by a residual add and LayerNorm (HF LxmertAttentionOutput, LxmertOutput):
+ * the weights of ops.denseAddLayerNorm.
+ */
+export interface NormedLinear {
+  linear: LinearWeights;
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+  /**
+   * [3, out] bias, gamma, beta (int8: [4, out], then the row scales) as one tensor, for the
+   * fused WebGPU kernel (one binding per weight set); made by the owner on first use.
+   */
+  epilogue(): tf.Tensor2D;
+}

@@ -85,7 +85,9 @@ export function makeLinearWeights(host: HostLinear, format: StorageFormat = 'f32
   }
   const bias = tf.tensor1d(host.bias, 'float32'); // after the checks: nothing leaks on error
   if (format === 'f32') {
-    return { weight: tf.tensor2d(hostFloat32(w), [out, inF], 'float32'), bias };
+    const lw: LinearWeights = { weight: tf.tensor2d(hostFloat32(w), [out, inF], 'float32'), bias };
+    hostVectors.set(lw, { bias: host.bias });
+    return lw;
   }
   if (format === 'f32-in-out') {
     return {
@@ -104,7 +106,9 @@ export function makeLinearWeights(host: HostLinear, format: StorageFormat = 'f32
       [out, wordsPerRow('f16', inF)],
       'int32',
     );
-    return { format: 'f16', packed, inFeatures: inF, bias };
+    const lw: LinearWeights = { format: 'f16', packed, inFeatures: inF, bias };
+    hostVectors.set(lw, { bias: host.bias });
+    return lw;
   }
   const q =
     !(w instanceof Float32Array) && 'int8' in w ? w : quantizeInt8(hostFloat32(w), out, inF);
@@ -113,13 +117,30 @@ export function makeLinearWeights(host: HostLinear, format: StorageFormat = 'f32
     [out, wordsPerRow('int8', inF)],
     'int32',
   );
-  return {
+  const lw: LinearWeights = {
     format: 'int8',
     packed,
     scales: tf.tensor1d(q.scales, 'float32'),
     inFeatures: inF,
     bias,
   };
+  hostVectors.set(lw, { bias: host.bias, scales: q.scales });
+  return lw;
+}
+
+/** The host arrays behind the bias (and int8 scales) tensors of [out, in]-layout weights. */
+const hostVectors = new WeakMap<LinearWeights, { bias: Float32Array; scales?: Float32Array }>();
+
+/**
+ * The bias and, for int8, the row scales of a Linear made by makeLinearWeights in format
+ * 'f32', 'f16' or 'int8', as the host arrays its tensors were written from (references, not
+ * copies): for tensors that pack them with other vectors from host data (so they survive a
+ * device loss like every host-written tensor). Null for other formats.
+ */
+export function linearHostVectors(
+  w: LinearWeights,
+): { bias: Float32Array; scales?: Float32Array } | null {
+  return hostVectors.get(w) ?? null;
 }
 
 /** [rows, cols] row-major → [cols, rows] row-major. */

@@ -10,6 +10,8 @@ export declare const ATTENTION_WGSL: string;
 export declare const ATTENTION_PROBS_WGSL: string;
 /** kernels/dense.wgsl */
 export declare const DENSE_WGSL: string;
+/** kernels/dense_add_layer_norm.wgsl */
+export declare const DENSE_ADD_LAYER_NORM_WGSL: string;
 /** kernels/dense_input.wgsl */
 export declare const DENSE_INPUT_WGSL: string;
 /** kernels/dense_input_vec4.wgsl */

@@ -28,8 +28,14 @@ def report(out, suffix):
         print(f"fused   : median {f['medianMs']:.3f} ms (min {f['minMs']:.3f}), {f['dispatches']} dispatches")
         print(f"no-fused: median {s['medianMs']:.3f} ms (min {s['minMs']:.3f}), {s['dispatches']} dispatches")
         print(f"speedup fused vs no-fused: {w['speedup']:.2f}x")
+        u = w.get("ungrouped")
+        if u:
+            print(f"ungrouped (our kernels stream by stream): median {u['medianMs']:.3f} ms "
+                  f"(min {u['minMs']:.3f}), {u['dispatches']} dispatches; grouped speed-up "
+                  f"{w['groupedSpeedup']:.2f}x")
         pl = w["dispatchesPerLayer"]
-        print(f"dispatches per layer, fused: {pl['fused']}; no-fused: {pl['stock']}")
+        print(f"dispatches per layer, fused: {pl['fused']}; ungrouped: {pl.get('ungrouped')}; "
+              f"no-fused: {pl['stock']}")
         print(f"GPU bytes: {w['gpuBytes']}")
         worst = max(pl["fused"]["language"], pl["fused"]["vision"], pl["fused"]["cross"])
         per_query = f["medianMs"] / max(1, w["shape"]["batch"])

@@ -1,6 +1,7 @@
 /**
  * WebGPU benchmark of LXMERT's VQA path (encoders + pooler + answer head) at lxmert-base shapes
- * with seeded random weights: fused kernels vs stock tf.js ops (`--no-fused`) in the same run,
+ * with seeded random weights: fused kernels vs the same kernels stream by stream (`ungrouped`,
+ * before issue 11's grouping) vs stock tf.js ops (`--no-fused`) in the same run,
  * dispatches per forward and per layer, GPU bytes. Prints a table, or one JSON line (--json).
  *
  *   node bench.mjs [--preset base|tiny] [--batch 1] [--tokens 20] [--boxes 36] [--runs 20]
@@ -19,7 +20,7 @@ import {
   randomWeightSource,
   type LxmertInputs,
 } from '../../src/model/index.js';
-import { setFusedKernels } from '../../kernels/ops.js';
+import { GROUPED_KERNELS_FLAG, setFusedKernels } from '../../kernels/ops.js';
 import {
   gpuMemory,
   trackDispatches,
@@ -81,12 +82,24 @@ interface Timing {
   byProgram: Record<string, number>;
 }
 
+/**
+ * 'fused': our kernels (grouped: both streams of a cross layer per dispatch); 'ungrouped': our
+ * kernels one stream at a time, dense and add + LayerNorm apart (the kernels before issue 11's
+ * grouping); 'stock': stock tf.js ops (`--no-fused`).
+ */
+type Mode = 'fused' | 'ungrouped' | 'stock';
+
+function setMode(mode: Mode): void {
+  setFusedKernels(mode !== 'stock');
+  tf.env().set(GROUPED_KERNELS_FLAG, mode === 'fused');
+}
+
 async function time(
   model: LxmertForQuestionAnswering,
   x: LxmertInputs,
-  fused: boolean,
+  mode: Mode,
 ): Promise<Timing> {
-  setFusedKernels(fused);
+  setMode(mode);
   for (let i = 0; i < Number(args.warmup); i++) await forward(model, x);
   const counter = trackDispatches();
   await forward(model, x);
@@ -108,7 +121,7 @@ async function time(
 }
 
 /** Dispatches of one LxmertModel forward (no head) with the given layer counts, tiny widths. */
-async function dispatchesFor(l: number, r: number, x: number, fused: boolean): Promise<number> {
+async function dispatchesFor(l: number, r: number, x: number, mode: Mode): Promise<number> {
   const cfg = {
     ...DEFAULT_CONFIG,
     ...TINY,
@@ -120,7 +133,7 @@ async function dispatchesFor(l: number, r: number, x: number, fused: boolean): P
   };
   const model = new LxmertModel(cfg, randomWeightSource(1));
   const inp = inputs(cfg, 1, Number(args.tokens), Number(args.boxes));
-  setFusedKernels(fused);
+  setMode(mode);
   const run = async () => {
     const out = model.forward(inp, { validate: false });
     await out.pooled_output.data();
@@ -137,12 +150,12 @@ async function dispatchesFor(l: number, r: number, x: number, fused: boolean): P
 
 /** Per language / vision / cross layer, by differencing forwards with one more layer. */
 async function perLayer(
-  fused: boolean,
+  mode: Mode,
 ): Promise<{ language: number; vision: number; cross: number; rest: number }> {
-  const base = await dispatchesFor(1, 1, 1, fused);
-  const language = (await dispatchesFor(2, 1, 1, fused)) - base;
-  const vision = (await dispatchesFor(1, 2, 1, fused)) - base;
-  const cross = (await dispatchesFor(1, 1, 2, fused)) - base;
+  const base = await dispatchesFor(1, 1, 1, mode);
+  const language = (await dispatchesFor(2, 1, 1, mode)) - base;
+  const vision = (await dispatchesFor(1, 2, 1, mode)) - base;
+  const cross = (await dispatchesFor(1, 1, 2, mode)) - base;
   return { language, vision, cross, rest: base - language - vision - cross };
 }
 
@@ -157,14 +170,17 @@ async function main(): Promise<void> {
   await forward(model, x); // uploads the weights
   const buildMs = performance.now() - t0;
   const gpuAfterLoad = gpuMemory();
-  const fused = await time(model, x, true);
-  const stock = await time(model, x, false);
+  const fused = await time(model, x, 'fused');
+  const ungrouped = await time(model, x, 'ungrouped');
+  const stock = await time(model, x, 'stock');
   const gpuPeak = gpuMemory();
-  setFusedKernels(true);
+  setMode('fused');
   tf.dispose(Object.values(x));
   model.dispose();
-  const layersFused = await perLayer(true);
-  const layersStock = await perLayer(false);
+  const layersFused = await perLayer('fused');
+  const layersUngrouped = await perLayer('ungrouped');
+  const layersStock = await perLayer('stock');
+  setMode('fused');
   const result = {
     backend: sel.backend,
     reason: sel.reason,
@@ -175,9 +191,11 @@ async function main(): Promise<void> {
     layers: { l: cfg.lLayers, r: cfg.rLayers, x: cfg.xLayers },
     buildAndFirstForwardMs: Math.round(buildMs),
     fused,
+    ungrouped,
     stock,
     speedup: stock.medianMs / fused.medianMs,
-    dispatchesPerLayer: { fused: layersFused, stock: layersStock },
+    groupedSpeedup: ungrouped.medianMs / fused.medianMs,
+    dispatchesPerLayer: { fused: layersFused, ungrouped: layersUngrouped, stock: layersStock },
     gpuBytes: { afterLoad: gpuAfterLoad, afterBench: gpuPeak },
     log,
     date: new Date().toISOString(),
@@ -193,13 +211,16 @@ async function main(): Promise<void> {
   console.log(
     `shape: batch ${b}, ${l} tokens, ${v} boxes, preset ${args.preset} (l/r/x ${cfg.lLayers}/${cfg.rLayers}/${cfg.xLayers})`,
   );
-  console.log(`fused:    ${f(fused)}`);
-  console.log(`no-fused: ${f(stock)}`);
-  console.log(`speedup:  ${result.speedup.toFixed(2)}×`);
+  console.log(`fused:     ${f(fused)}`);
+  console.log(`ungrouped: ${f(ungrouped)} (our kernels stream by stream, as before issue 11)`);
+  console.log(`no-fused:  ${f(stock)}`);
+  console.log(`speedup:   ${result.speedup.toFixed(2)}× over no-fused`);
+  console.log(`grouping:  ${result.groupedSpeedup.toFixed(2)}× over ungrouped`);
   const pl = (p: typeof layersFused) =>
     `language ${p.language}, vision ${p.vision}, cross ${p.cross}, rest ${p.rest}`;
-  console.log(`dispatches per layer, fused:    ${pl(layersFused)}`);
-  console.log(`dispatches per layer, no-fused: ${pl(layersStock)}`);
+  console.log(`dispatches per layer, fused:     ${pl(layersFused)}`);
+  console.log(`dispatches per layer, ungrouped: ${pl(layersUngrouped)}`);
+  console.log(`dispatches per layer, no-fused:  ${pl(layersStock)}`);
   console.log(`GPU bytes in use after load: ${gpuAfterLoad?.bytesInUse ?? 'n/a'}`);
 }
 

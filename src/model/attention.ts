@@ -4,8 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { attention, dense, denseAddLayerNorm, splitProjections } from '../../kernels/ops.js';
-import type { LinearWeights } from '../../kernels/types.js';
+import type { LinearWeights, NormedLinear } from '../../kernels/types.js';
+import { linearHostVectors } from '../../kernels/weights.js';
 import type { LxmertConfig } from '../config.js';
+import { InputError } from '../errors.js';
 import {
   asList,
   LN_EPS,
@@ -15,6 +17,17 @@ import {
   type LayerNormWeights,
   type WeightSource,
 } from './module.js';
+
+/** Float32 arrays end to end. */
+function concatFloat32(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 /** Output of an attention block: the new hidden states and, on request, the probabilities. */
 export type AttentionOutput = {
@@ -93,19 +106,50 @@ export class LxmertAttentionOutput extends LxmertModule {
   static readonly className: string = 'LxmertAttentionOutput';
   readonly dense: LinearWeights;
   readonly LayerNorm: LayerNormWeights;
+  /** dense and LayerNorm as ops.denseAddLayerNorm takes them. */
+  readonly normed: NormedLinear;
 
   /** @param inDim the dense's input width: H here, intermediate in LxmertOutput */
   constructor(cfg: LxmertConfig, prefix: string, source: WeightSource, inDim = cfg.hiddenSize) {
     super(cfg, prefix, source);
     this.dense = this.linear('dense', inDim, cfg.hiddenSize);
-    this.LayerNorm = this.layerNorm('LayerNorm', cfg.hiddenSize);
+    // LayerNorm's host values are read once: for its tensors and for the epilogue below.
+    const gamma = this.hostVector('LayerNorm.weight', cfg.hiddenSize);
+    const beta = this.hostVector('LayerNorm.bias', cfg.hiddenSize);
+    this.LayerNorm = {
+      gamma: this.own(tf.tensor1d(gamma, 'float32')),
+      beta: this.own(tf.tensor1d(beta, 'float32')),
+    };
+    const w = this.dense;
+    // bias, gamma, beta (and int8 row scales) as one tensor for the fused WebGPU kernel: a few
+    // KB (the weight itself is not copied), written from host data at construction (so a
+    // compile-only warm-up never leaves it uncomputed and a device loss can restore it); none
+    // for the tf-op layouts.
+    const vectors = linearHostVectors(w);
+    const epilogue = vectors
+      ? this.own(
+          tf.tensor2d(
+            concatFloat32([vectors.bias, gamma, beta, ...(vectors.scales ? [vectors.scales] : [])]),
+            [vectors.scales ? 4 : 3, cfg.hiddenSize],
+          ),
+        )
+      : null;
+    this.normed = {
+      linear: w,
+      gamma: this.LayerNorm.gamma,
+      beta: this.LayerNorm.beta,
+      epilogue: () => {
+        if (!epilogue) throw new InputError('weights', "'f32', 'f16' or 'int8'", `'${w.format}'`);
+        return epilogue;
+      },
+    };
   }
 
   /** LayerNorm(dense(x) + residual). */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor3D {
     const [x, residual] = inputs as tf.Tensor3D[];
-    const { gamma, beta } = this.LayerNorm;
-    return denseAddLayerNorm(x, this.dense, residual, gamma, beta, LN_EPS) as tf.Tensor3D;
+    const rows = x.size / x.shape[x.shape.length - 1];
+    return denseAddLayerNorm(x, residual, [this.normed], rows, LN_EPS) as tf.Tensor3D;
   }
 }
 

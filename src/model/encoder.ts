@@ -4,11 +4,12 @@
  * Original source: transformers/models/lxmert/modeling_lxmert.py.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { groupedKernelsActive } from '../../kernels/ops.js';
 import type { LxmertConfig } from '../config.js';
 import { LxmertVisualFeatureEncoder } from './embeddings.js';
 import { LxmertLayer } from './layer.js';
 import { asList, LxmertModule, maskArg, type Kwargs, type WeightSource } from './module.js';
-import { LxmertXLayer } from './x_layer.js';
+import { LxmertXLayer, stackStreams, unstackStreams } from './x_layer.js';
 
 export type EncoderOutput = {
   lang: tf.Tensor3D;
@@ -61,6 +62,18 @@ export class LxmertEncoder extends LxmertModule {
       for (const layer of this.rLayers) visn = layer.forward(visn, visnMask).output;
       const crossProbs: tf.Tensor4D[] = [];
       const last = this.xLayers.length - 1;
+      if (groupedKernelsActive() && last >= 0) {
+        // Stacked streams from the first cross layer to the last (see LxmertXLayer).
+        let s = stackStreams(lang, visn);
+        for (let i = 0; i < last; i++) {
+          const r = this.xLayers[i].forwardStacked(s, langMask, visnMask, withProbs);
+          s = r.stacked;
+          if (r.crossProbs) crossProbs.push(r.crossProbs);
+        }
+        const r = this.xLayers[last].forwardLangStacked(s, langMask, visnMask, withProbs);
+        if (r.crossProbs) crossProbs.push(r.crossProbs);
+        return { lang: r.lang, crossProbs };
+      }
       for (let i = 0; i < last; i++) {
         const r = this.xLayers[i].forward(lang, langMask, visn, visnMask, withProbs);
         lang = r.lang;
@@ -113,15 +126,31 @@ export class LxmertEncoder extends LxmertModule {
         if (keep) out.visnHidden.push(visn);
         if (r.probs) out.visnAttentions.push(r.probs);
       }
-      for (const layer of this.xLayers) {
-        const r = layer.forward(lang, langMask, visn, visnMask, withProbs);
-        lang = r.lang;
-        visn = r.visn;
-        if (keep) {
-          out.langHidden.push(lang);
-          out.visnHidden.push(visn);
+      if (groupedKernelsActive() && this.xLayers.length > 0) {
+        // Stacked streams from the first cross layer to the last (see LxmertXLayer).
+        let s = stackStreams(lang, visn);
+        for (const layer of this.xLayers) {
+          const r = layer.forwardStacked(s, langMask, visnMask, withProbs);
+          s = r.stacked;
+          if (keep) {
+            const u = unstackStreams(s);
+            out.langHidden.push(u.lang);
+            out.visnHidden.push(u.visn);
+          }
+          if (r.crossProbs) out.crossAttentions.push(r.crossProbs);
         }
-        if (r.crossProbs) out.crossAttentions.push(r.crossProbs);
+        ({ lang, visn } = unstackStreams(s));
+      } else {
+        for (const layer of this.xLayers) {
+          const r = layer.forward(lang, langMask, visn, visnMask, withProbs);
+          lang = r.lang;
+          visn = r.visn;
+          if (keep) {
+            out.langHidden.push(lang);
+            out.visnHidden.push(visn);
+          }
+          if (r.crossProbs) out.crossAttentions.push(r.crossProbs);
+        }
       }
       out.lang = lang;
       out.visn = visn;

@@ -127,6 +127,11 @@ export abstract class LxmertModule extends tfl.layers.Layer {
     return t;
   }
 
+  /** The host values of a vector parameter `<prefix>.<suffix>` of length n, as float32. */
+  protected hostVector(suffix: string, n: number): Float32Array {
+    return hostFloat32(this.host(suffix, [n]));
+  }
+
   /** A float32 parameter at `<prefix>.<suffix>` (embeddings, LayerNorm, biases). */
   protected weight(suffix: string, shape: number[]): tf.Tensor {
     const t =

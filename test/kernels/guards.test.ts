@@ -11,7 +11,9 @@ import {
   LXMERT_ADD_LAYER_NORM,
   LXMERT_ATTENTION,
   LXMERT_DENSE,
+  LXMERT_DENSE_ADD_LAYER_NORM,
   LXMERT_GATHER_ROWS,
+  LXMERT_GROUPED_ATTENTION,
 } from '../../kernels/names.js';
 import { registerLxmertKernels } from '../../kernels/register.js';
 import { useWebGPU } from './webgpu_env.js';
@@ -29,6 +31,22 @@ const f = (shape: number[]) => tf.zeros(shape, 'float32');
 const i = (shape: number[]) => tf.zeros(shape, 'int32');
 const dense = { activation: 'linear', format: 'f32', inFeatures: 8 };
 const attn = { numHeads: 2, hidden: 8, qOffset: 0, kOffset: 0, vOffset: 0, returnProbs: false };
+// Two groups over 10 stacked rows (batch 1): 4 language rows, then 6 vision rows.
+const grouped = {
+  numHeads: 2,
+  hidden: 8,
+  batch: 1,
+  groups: 2,
+  qRow: 0,
+  lq: 4,
+  kRow: 4,
+  lk: 6,
+  qRow1: 4,
+  lq1: 6,
+  kRow1: 0,
+  lk1: 4,
+  returnProbs: false,
+};
 
 const CALLS: BadCall[] = [
   {
@@ -128,6 +146,67 @@ const CALLS: BadCall[] = [
     inputs: () => ({ table: i([5, 2]), ids: i([2]), scales: f([4]) }),
     attrs: { format: 'int8', width: 8 },
     argument: 'scales',
+  },
+  {
+    what: 'grouped dense with a split outside the rows',
+    kernel: LXMERT_DENSE,
+    inputs: () => ({
+      x: f([3, 8]),
+      weight: f([4, 8]),
+      bias: f([4]),
+      weight1: f([4, 8]),
+      bias1: f([4]),
+    }),
+    attrs: { ...dense, split: 4 },
+    argument: 'split',
+  },
+  {
+    what: 'grouped dense with a second weight of another shape',
+    kernel: LXMERT_DENSE,
+    inputs: () => ({
+      x: f([3, 8]),
+      weight: f([4, 8]),
+      bias: f([4]),
+      weight1: f([5, 8]),
+      bias1: f([5]),
+    }),
+    attrs: { ...dense, split: 1 },
+    argument: 'weight1',
+  },
+  {
+    what: 'dense + add + LayerNorm with a residual of another shape',
+    kernel: LXMERT_DENSE_ADD_LAYER_NORM,
+    inputs: () => ({ x: f([3, 8]), residual: f([3, 5]), weight: f([4, 8]), epilogue: f([3, 4]) }),
+    attrs: { format: 'f32', inFeatures: 8, split: 3, eps: 1e-12 },
+    argument: 'residual',
+  },
+  {
+    what: 'dense + add + LayerNorm on int8 without the scales row in its epilogue',
+    kernel: LXMERT_DENSE_ADD_LAYER_NORM,
+    inputs: () => ({ x: f([3, 8]), residual: f([3, 4]), weight: i([4, 2]), epilogue: f([3, 4]) }),
+    attrs: { format: 'int8', inFeatures: 8, split: 3, eps: 1e-12 },
+    argument: 'epilogue',
+  },
+  {
+    what: 'grouped attention over a qkv not 3·hidden wide',
+    kernel: LXMERT_GROUPED_ATTENTION,
+    inputs: () => ({ qkv: f([10, 16]) }),
+    attrs: { ...grouped },
+    argument: 'qkv',
+  },
+  {
+    what: "grouped attention whose second group's keys run past the rows",
+    kernel: LXMERT_GROUPED_ATTENTION,
+    inputs: () => ({ qkv: f([10, 24]) }),
+    attrs: { ...grouped, kRow1: 8 },
+    argument: 'kRow1',
+  },
+  {
+    what: "grouped attention with group 1's mask of the wrong length",
+    kernel: LXMERT_GROUPED_ATTENTION,
+    inputs: () => ({ qkv: f([10, 24]), mask1: f([1, 5]) }),
+    attrs: { ...grouped },
+    argument: 'mask1',
   },
 ];
 

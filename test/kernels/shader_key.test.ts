@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AddLayerNormProgram } from '../../kernels/add_layer_norm_webgpu.js';
 import { AttentionProbsProgram } from '../../kernels/attention_probs_webgpu.js';
 import { AttentionProgram } from '../../kernels/attention_webgpu.js';
+import { DenseAddLayerNormProgram } from '../../kernels/dense_add_layer_norm_webgpu.js';
 import { DenseProgram } from '../../kernels/dense_webgpu.js';
 import { GatherRowsProgram } from '../../kernels/gather_rows_webgpu.js';
 import type { Activation } from '../../kernels/types.js';
@@ -49,9 +50,19 @@ const TABLE: Row[] = [
         o.act as Activation,
         o.f16 as boolean,
         o.variant as 'auto',
+        o.split as number | undefined,
       ),
-    base: { shape: [20, 768], k: 768, format: 'f32', act: 'gelu', f16: false, variant: 'auto' },
+    base: {
+      shape: [20, 768],
+      k: 768,
+      format: 'f32',
+      act: 'gelu',
+      f16: false,
+      variant: 'auto',
+      split: undefined,
+    },
     compile: {
+      split: [undefined, 8], // grouped: two weight sets
       format: ['f32', 'f16', 'int8'],
       act: ACTIVATIONS,
       f16: [false, true],
@@ -69,6 +80,36 @@ const TABLE: Row[] = [
         [2, 10, 9500],
       ],
       k: [768, 1024, 12],
+      split: [0, 8, 20], // with split set: the grouped program
+    },
+  },
+  {
+    program: 'DenseAddLayerNormProgram',
+    make: (o) =>
+      new DenseAddLayerNormProgram(
+        o.shape as number[],
+        o.k as number,
+        o.format as 'f32',
+        o.split as number | undefined,
+      ),
+    base: { shape: [56, 768], k: 768, format: 'f32', split: undefined },
+    compile: {
+      format: ['f32', 'f16', 'int8'],
+      k: [768, 770],
+      split: [undefined, 20],
+      shape: [
+        [56, 768],
+        [56, 64], // columns a thread
+      ],
+    },
+    runtime: {
+      shape: [
+        [56, 768],
+        [2, 20, 768],
+        [1, 760],
+      ],
+      k: [768, 3072],
+      split: [20, 36],
     },
   },
   {
@@ -86,11 +127,16 @@ const TABLE: Row[] = [
         o.lq as number,
         o.heads as number,
         o.headDim as number,
-        o.mask as boolean,
+        o.mask as boolean | [boolean, boolean],
+        o.outRows as number | undefined,
       ),
-    base: { batch: 1, lq: 20, heads: 12, headDim: 64, mask: true },
-    compile: { headDim: [64, 32, 16, 128], mask: [true, false] },
-    runtime: { batch: [1, 4], lq: [20, 36, 1], heads: [12, 2] },
+    base: { batch: 1, lq: 20, heads: 12, headDim: 64, mask: true, outRows: undefined },
+    compile: {
+      headDim: [64, 32, 16, 128],
+      // [x, false] is the one-group program's shader (group 1 has no mask to read)
+      mask: [true, false, [true, true], [false, true]],
+    },
+    runtime: { batch: [1, 4], lq: [20, 36, 1], heads: [12, 2], outRows: [undefined, 56] },
   },
   {
     program: 'AttentionProbsProgram',
@@ -101,10 +147,10 @@ const TABLE: Row[] = [
         o.lk as number,
         o.heads as number,
         o.headDim as number,
-        o.mask as boolean,
+        o.mask as boolean | [boolean, boolean],
       ),
     base: { batch: 1, lq: 20, lk: 36, heads: 12, headDim: 64, mask: true },
-    compile: { headDim: [64, 32, 16], mask: [true, false] },
+    compile: { headDim: [64, 32, 16], mask: [true, false, [true, true], [false, true]] },
     runtime: { batch: [1, 3], lq: [20, 36], lk: [36, 20, 1], heads: [12, 4] },
   },
   {
