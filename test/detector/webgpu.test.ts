@@ -1,7 +1,7 @@
 /**
- * frcnn-narrow stage-isolated tests on webgpu (Dawn; SwiftShader here), img_a: every stage that
- * runs on the device (RPN head, RoIPool, res5 in chunks, predictor, the softmax/argmax/gather of
- * the selection). The host-only stages and img_b run on cpu/wasm (stages.test.ts); end to end on
+ * frcnn-narrow stage-isolated tests on webgpu (Dawn; SwiftShader here), both images: every stage
+ * that runs on the device (RPN head, RoIPool, res5 in chunks, predictor, the softmax/argmax/gather
+ * of the selection). The host-only stages run on cpu/wasm (stages.test.ts); end to end on
  * webgpu runs in headless Chromium (test/browser/detector.test.ts): res5 over 300 regions takes
  * minutes on SwiftShader. Skipped when no WebGPU; LXMERT_REQUIRE_WEBGPU=1 (CI) makes that fail.
  */
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 describe('webgpu', () => {
   stageSuite('webgpu', () => ready, {
-    images: ['img_a'],
+    images: ['img_a', 'img_b'],
     hostStages: false,
     chunked: { rows: 11, chunk: 5 }, // chunks of 4, the last padded by 1
   });
