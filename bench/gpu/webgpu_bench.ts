@@ -20,6 +20,7 @@ import {
   randomWeightSource,
   type LxmertInputs,
 } from '../../src/model/index.js';
+import { dispatchesPerLayerKind, forwardDispatches } from '../../src/model/dispatches.js';
 import { GROUPED_KERNELS_FLAG, setFusedKernels } from '../../kernels/ops.js';
 import {
   gpuMemory,
@@ -134,15 +135,7 @@ async function dispatchesFor(l: number, r: number, x: number, mode: Mode): Promi
   const model = new LxmertModel(cfg, randomWeightSource(1));
   const inp = inputs(cfg, 1, Number(args.tokens), Number(args.boxes));
   setMode(mode);
-  const run = async () => {
-    const out = model.forward(inp, { validate: false });
-    await out.pooled_output.data();
-    tf.dispose(Object.values(out));
-  };
-  await run();
-  const counter = trackDispatches();
-  await run();
-  const n = counter.stop().total;
+  const n = await forwardDispatches(model, inp);
   tf.dispose(Object.values(inp));
   model.dispose();
   return n;
@@ -152,11 +145,7 @@ async function dispatchesFor(l: number, r: number, x: number, mode: Mode): Promi
 async function perLayer(
   mode: Mode,
 ): Promise<{ language: number; vision: number; cross: number; rest: number }> {
-  const base = await dispatchesFor(1, 1, 1, mode);
-  const language = (await dispatchesFor(2, 1, 1, mode)) - base;
-  const vision = (await dispatchesFor(1, 2, 1, mode)) - base;
-  const cross = (await dispatchesFor(1, 1, 2, mode)) - base;
-  return { language, vision, cross, rest: base - language - vision - cross };
+  return dispatchesPerLayerKind((l, r, x) => dispatchesFor(l, r, x, mode));
 }
 
 async function main(): Promise<void> {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseWebGPU } from '../../src/backend.js';
 import { DEFAULT_CONFIG, type LxmertConfig } from '../../src/config.js';
 import { LxmertModel, randomWeightSource, type LxmertInputs } from '../../src/model/index.js';
+import { dispatchesPerLayerKind, forwardDispatches } from '../../src/model/dispatches.js';
 import { LxmertXLayer, stackStreams, unstackStreams } from '../../src/model/x_layer.js';
 import { setFusedKernels } from '../../kernels/ops.js';
 import { trackDispatches } from '../../kernels/runtime/dispatch_counter.js';
@@ -50,15 +51,7 @@ async function dispatchesFor(l: number, r: number, x: number): Promise<number> {
   const cfg = { ...DEFAULT_CONFIG, ...TINY, lLayers: l, rLayers: r, xLayers: x };
   const model = new LxmertModel(cfg, randomWeightSource(1));
   const inp = inputs(cfg, 1, 5, 4);
-  const run = async () => {
-    const out = model.forward(inp, { validate: false });
-    await out.pooled_output.data();
-    tf.dispose(Object.values(out));
-  };
-  await run(); // first run: pipelines compiled, uploads done
-  const counter = trackDispatches();
-  await run();
-  const n = counter.stop().total;
+  const n = await forwardDispatches(model, inp);
   tf.dispose(Object.values(inp));
   model.dispose();
   return n;
@@ -68,12 +61,8 @@ describe('dispatches per layer kind (webgpu, fused kernels)', () => {
   it('cross-modality layer ≤ 10 with both streams; language and vision ≤ 7', async ({ skip }) => {
     if (!ready) skip();
     setFusedKernels(true);
-    const base = await dispatchesFor(1, 1, 1);
-    const perLayer = {
-      language: (await dispatchesFor(2, 1, 1)) - base,
-      vision: (await dispatchesFor(1, 2, 1)) - base,
-      cross: (await dispatchesFor(1, 1, 2)) - base,
-    };
+    const { language, vision, cross } = await dispatchesPerLayerKind(dispatchesFor);
+    const perLayer = { language, vision, cross };
     console.log(`dispatches per layer: ${JSON.stringify(perLayer)}`);
     expect(perLayer.cross).toBeLessThanOrEqual(10);
     expect(perLayer.language).toBeLessThanOrEqual(7);

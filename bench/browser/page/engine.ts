@@ -15,6 +15,7 @@ import {
   randomWeightSource,
   type LxmertInputs,
 } from '../../../src/model/index.js';
+import { dispatchesPerLayerKind, forwardDispatches } from '../../../src/model/dispatches.js';
 import { warmUp } from '../../../src/model/warm_up.js';
 import { registerKernelFlags, WASM_THREADS_FLAG } from '../../../kernels/flags.js';
 import { gemmEngine } from '../../../kernels/wasm/gemm.js';
@@ -128,25 +129,16 @@ async function dispatchesFor(req: EngineRequest, l: number, r: number, x: number
   const cfg = { ...vqaConfig(), ...TINY, lLayers: l, rLayers: r, xLayers: x, architectures: [] };
   const model = new LxmertModel(cfg, randomWeightSource(1));
   const inp = lxmertInputs(cfg, req.batch, req.tokens, req.boxes);
-  const run = async () => {
-    const out = model.forward(inp, { validate: false });
-    await out.pooled_output.data();
-    tf.dispose(Object.values(out));
-  };
-  await run();
-  const counter = trackDispatches();
-  await run();
-  const n = counter.stop().total;
+  const n = await forwardDispatches(model, inp);
   tf.dispose(Object.values(inp));
   model.dispose();
   return n;
 }
 
 async function layerDispatches(req: EngineRequest): Promise<Record<string, number>> {
-  const base = await dispatchesFor(req, 1, 1, 1);
-  const language = (await dispatchesFor(req, 2, 1, 1)) - base;
-  const vision = (await dispatchesFor(req, 1, 2, 1)) - base;
-  const cross = (await dispatchesFor(req, 1, 1, 2)) - base;
+  const { language, vision, cross } = await dispatchesPerLayerKind((l, r, x) =>
+    dispatchesFor(req, l, r, x),
+  );
   return { language, vision, cross };
 }
 
