@@ -2,20 +2,16 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { DenseAddLayerNormProgram } from './dense_add_layer_norm_webgpu.js';
-import { checkDenseAddLayerNorm, requireInputs } from './guards.js';
+import { denseAddLayerNormInputs } from './guards.js';
 import { LXMERT_DENSE_ADD_LAYER_NORM, type DenseAddLayerNormAttrs } from './names.js';
 
 export const denseAddLayerNormWebGPU: KernelFunc = ({ inputs, backend, attrs }) => {
-  const named = inputs as Record<string, TensorInfo | undefined>;
-  const { x, residual, weight, epilogue } = requireInputs(LXMERT_DENSE_ADD_LAYER_NORM, named, [
-    'x',
-    'residual',
-    'weight',
-    'epilogue',
-  ]);
-  const { weight1, epilogue1 } = named;
   const a = attrs as unknown as DenseAddLayerNormAttrs;
-  const dims = checkDenseAddLayerNorm(x, residual, weight, epilogue, weight1, epilogue1, a);
+  const named = inputs as Record<string, TensorInfo | undefined>;
+  const { x, residual, weight, epilogue, weight1, epilogue1, dims } = denseAddLayerNormInputs(
+    named,
+    a,
+  );
   const outputShape = [...x.shape.slice(0, -1), dims.n];
   const split = dims.groups === 2 ? dims.split : undefined;
   const program = new DenseAddLayerNormProgram(outputShape, a.inFeatures, a.format, split);

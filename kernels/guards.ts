@@ -6,6 +6,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { wordsPerRow } from '../src/codec/gpu_words.js';
 import { InputError, formatShape } from '../src/errors.js';
+import { LXMERT_DENSE_ADD_LAYER_NORM } from './names.js';
 import type {
   AttentionAttrs,
   DenseAddLayerNormAttrs,
@@ -257,6 +258,25 @@ export function checkDenseAddLayerNorm(
   if (!epilogue1) throw new InputError('epilogue1', 'a tensor with weight1', 'none');
   checkEpilogue('epilogue1', epilogue1);
   return { m, n, groups: 2, split: checkSplit(a.split, m) };
+}
+
+/**
+ * The named inputs of an LxmertDenseAddLayerNorm call (both twins): the required ones present,
+ * every one checked against `a`.
+ */
+export function denseAddLayerNormInputs(
+  inputs: Record<string, TensorInfo | undefined>,
+  a: DenseAddLayerNormAttrs,
+) {
+  const { x, residual, weight, epilogue } = requireInputs(LXMERT_DENSE_ADD_LAYER_NORM, inputs, [
+    'x',
+    'residual',
+    'weight',
+    'epilogue',
+  ]);
+  const { weight1, epilogue1 } = inputs;
+  const dims = checkDenseAddLayerNorm(x, residual, weight, epilogue, weight1, epilogue1, a);
+  return { x, residual, weight, epilogue, weight1, epilogue1, dims };
 }
 
 /** Sizes of a checked grouped attention call. */

@@ -9,7 +9,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import {
   checkAttention,
   checkDense,
-  checkDenseAddLayerNorm,
+  denseAddLayerNormInputs,
   checkDenseGroup,
   checkGatherRows,
   checkGroupedAttention,
@@ -121,16 +121,12 @@ const denseTf: KernelFunc = ({ inputs, attrs, backend }) => {
 };
 
 const denseAddLayerNormTf: KernelFunc = ({ inputs, attrs, backend }) => {
-  const named = inputs as Record<string, TensorInfo | undefined>;
-  const { x, residual, weight, epilogue } = requireInputs(LXMERT_DENSE_ADD_LAYER_NORM, named, [
-    'x',
-    'residual',
-    'weight',
-    'epilogue',
-  ]);
-  const { weight1, epilogue1 } = named;
   const a = attrs as unknown as DenseAddLayerNormAttrs;
-  const dims = checkDenseAddLayerNorm(x, residual, weight, epilogue, weight1, epilogue1, a);
+  const named = inputs as Record<string, TensorInfo | undefined>;
+  const { x, residual, weight, epilogue, weight1, epilogue1, dims } = denseAddLayerNormInputs(
+    named,
+    a,
+  );
   const kb = backend as tf.KernelBackend;
   return tf.tidy(() => {
     const set = (w: TensorInfo, e: TensorInfo) => {
