@@ -39,17 +39,10 @@ function storedWidth(format: WeightFormat, cols: number): number {
 }
 
 /**
- * A weight or table in storage `format`: float32 [rows, cols] or int32 words [rows, stored
- * width], with [rows] scales for int8. Returns rows.
+ * A weight or table's own tensor in storage `format`: float32 [rows, cols] or int32 words [rows,
+ * stored width] (a dense + add + LayerNorm call's int8 scales are in its epilogue). Returns rows.
  */
-function checkStored(
-  name: string,
-  t: TensorInfo,
-  scales: TensorInfo | undefined,
-  format: WeightFormat,
-  cols: number,
-  scalesName = 'scales',
-): number {
+function checkWeightOnly(name: string, t: TensorInfo, format: WeightFormat, cols: number): number {
   const dtype = format === 'f32' ? 'float32' : 'int32';
   const width = storedWidth(format, cols);
   if (t.dtype !== dtype || t.shape.length !== 2 || t.shape[1] !== width) {
@@ -59,6 +52,19 @@ function checkStored(
       `${t.dtype} ${formatShape(t.shape)}`,
     );
   }
+  return t.shape[0];
+}
+
+/** checkWeightOnly, with [rows] scales for int8. Returns rows. */
+function checkStored(
+  name: string,
+  t: TensorInfo,
+  scales: TensorInfo | undefined,
+  format: WeightFormat,
+  cols: number,
+  scalesName = 'scales',
+): number {
+  const rows = checkWeightOnly(name, t, format, cols);
   if (format === 'int8') {
     if (!scales || scales.dtype !== 'float32' || scales.shape.join() !== `${t.shape[0]}`) {
       throw new InputError(
@@ -68,7 +74,7 @@ function checkStored(
       );
     }
   }
-  return t.shape[0];
+  return rows;
 }
 
 function expectRank(name: string, t: TensorInfo, rank: number): void {
@@ -200,20 +206,6 @@ export function checkDenseGroup(
 export interface DenseAddLayerNormDims extends DenseDims {
   groups: 1 | 2;
   split: number;
-}
-
-/** A weight of a dense + add + LayerNorm call (its int8 scales are in the epilogue). */
-function checkWeightOnly(name: string, t: TensorInfo, format: WeightFormat, cols: number): number {
-  const dtype = format === 'f32' ? 'float32' : 'int32';
-  const width = storedWidth(format, cols);
-  if (t.dtype !== dtype || t.shape.length !== 2 || t.shape[1] !== width) {
-    throw new InputError(
-      name,
-      `${dtype} [rows, ${width}] for format ${format}`,
-      `${t.dtype} ${formatShape(t.shape)}`,
-    );
-  }
-  return t.shape[0];
 }
 
 export function checkDenseAddLayerNorm(
