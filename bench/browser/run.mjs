@@ -4,6 +4,7 @@
 //
 //   node bench/browser/run.mjs [--runs 10] [--rounds 2] [--webgpu-runs 2] [--no-webgpu]
 //                              [--no-ort] [--no-warm-up] [--onnx PATH]
+//                              [--spin-us 0,200] [--profile RUNS]
 //
 // Builds bench/browser/page with Vite, serves it cross-origin-isolated (COOP same-origin, COEP
 // require-corp) from 127.0.0.1 together with tfjs-backend-wasm's and ONNX Runtime Web's .wasm
@@ -12,7 +13,11 @@
 // and prints progress on stderr and one JSON line on stdout: per configuration (lxmert-web wasm
 // at 1 and navigator.hardwareConcurrency threads, ONNX Runtime Web wasm at the same counts,
 // lxmert-web webgpu) ready → first answer, steady median, peak JS heap / tensor / GPU bytes,
-// dispatches per layer kind on webgpu, and the lxmert/ORT ratios per round.
+// dispatches per layer kind on webgpu, and the lxmert/ORT ratios per round. --spin-us runs our
+// wasm at > 1 thread once per helper spin bound (µs; GemmEngine.spinMicros), each its own
+// configuration; --profile RUNS adds, per lxmert wasm configuration, where a forward's time goes
+// (GEMM jobs: the caller's share and its wait, attention, copies, add_layer_norm, the rest
+// outside the engine; jobs per forward; helper wake-up µs and units), over RUNS more forwards.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -42,6 +47,8 @@ try {
       'no-ort': { type: 'boolean', default: false },
       'no-warm-up': { type: 'boolean', default: false },
       onnx: { type: 'string', default: join(ROOT, '.bench', 'onnx', 'lxmert-vqa.onnx') },
+      'spin-us': { type: 'string', default: '' },
+      profile: { type: 'string', default: '0' },
     },
   }).values;
 } catch (e) {
@@ -53,8 +60,13 @@ const count = (name, min) => {
     fail(`--${name}: expected an integer in [${min}, 1000], got '${args[name]}'`);
   return n;
 };
+const spinUs = args['spin-us'] === '' ? [] : args['spin-us'].split(',').map(Number);
+if (spinUs.some((n) => !Number.isInteger(n) || n < 0 || n > 100_000))
+  fail(`--spin-us: expected integers in [0, 100000] separated by commas, got '${args['spin-us']}'`);
 const options = {
   runs: count('runs', 1),
+  profileRuns: count('profile', 0),
+  spinUs,
   rounds: count('rounds', 1),
   webgpuRuns: count('webgpu-runs', 1),
   webgpu: !args['no-webgpu'],
