@@ -39,6 +39,8 @@ export interface EngineRequest {
   spinUs: number | null;
   /** lxmert wasm: forwards to run under GemmEngine.startProfile after the timed ones (0: none). */
   profileRuns: number;
+  /** lxmert: stay idle this long after the answers, between 'idle-start'/'idle-end' logs. */
+  idleMs: number;
 }
 
 /** Where one forward's time goes on lxmert wasm: the engine's profile per forward. */
@@ -221,6 +223,13 @@ async function runLxmert(req: EngineRequest, t0: number): Promise<EngineResult> 
   };
   const { firstMs, times, sample } = await timeAnswers(once, req.runs);
   const profile = gemm && req.profileRuns > 0 ? await profileForwards(once, req.profileRuns) : null;
+  if (req.idleMs > 0) {
+    // The page after an answer, model loaded, nothing asked: the driver reads the browser's CPU
+    // time between these two lines (the helper threads must not spin while no forward runs).
+    console.log('idle-start');
+    await new Promise((resolve) => setTimeout(resolve, req.idleMs));
+    console.log('idle-end');
+  }
   const counter = trackDispatches();
   const prof = await tf.profile(async () => {
     const s = model.answerScores(x, { validate: false });

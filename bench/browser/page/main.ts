@@ -20,6 +20,8 @@ export interface BenchOptions {
   spinUs: number[];
   /** Forwards per lxmert wasm configuration under the GEMM engine's profile (0: none). */
   profileRuns: number;
+  /** Idle time after the answers of each lxmert configuration (the driver measures CPU). */
+  idleMs: number;
 }
 
 export interface BenchSummary {
@@ -126,6 +128,7 @@ async function bench(o: BenchOptions): Promise<BenchSummary> {
         layerDispatches: false,
         spinUs: null,
         profileRuns: o.profileRuns,
+        idleMs: o.idleMs,
       };
       const lxmert = { ...common, engine: 'lxmert', backend: 'wasm' } as const;
       if (threads === 1 || o.spinUs.length === 0) await attempt(`lxmert-wasm-${threads}t`, lxmert);
@@ -145,6 +148,7 @@ async function bench(o: BenchOptions): Promise<BenchSummary> {
       layerDispatches: true,
       spinUs: null,
       profileRuns: 0,
+      idleMs: 0,
     });
   }
   for (const [name, ms] of perName) summary.medianMs[name] = med(ms);
