@@ -281,6 +281,8 @@ export class GemmEngine {
   private job = 0;
   /** Counting where the time goes (startProfile), or null. */
   private profile: EngineProfile | null = null;
+  /** Below this many multiply-adds a product (an attention: both) runs on this thread alone. */
+  minParallelMacs = MIN_PARALLEL_MACS;
   /** Whether this thread may block in Atomics.wait (not a page's main thread). */
   private readonly canWait: boolean = false;
 
@@ -613,7 +615,7 @@ export class GemmEngine {
     const ldc = panels * 8;
     const aBytes = Math.ceil((m * kPad * 4) / ALIGN) * ALIGN;
     const cBytes = Math.ceil((m * ldc * 4) / ALIGN) * ALIGN;
-    const threads = m * kPad * ldc >= MIN_PARALLEL_MACS ? this.threads : 1;
+    const threads = m * kPad * ldc >= this.minParallelMacs ? this.threads : 1;
     // float16 weights: one float32 panel buffer per thread after `extra`
     const tmpStride = p.dtype === 'f16' ? Math.ceil((kPad * 32) / ALIGN) * ALIGN : 0;
     const a = this.scratchArea(aBytes + cBytes + extra + threads * tmpStride);
@@ -704,7 +706,8 @@ export class GemmEngine {
     const maskBytes = mask ? round(b * lk) : 0;
     const sStride = round(lk + 4);
     const sizes = sources.map((d) => round(d.length));
-    const threads = Math.min(this.threads, b * heads);
+    const macs = 2 * b * heads * lq * lk * dh;
+    const threads = macs >= this.minParallelMacs ? Math.min(this.threads, b * heads) : 1;
     const t0 = performance.now();
     const total = sizes.reduce((x, y) => x + y, 0) + outBytes + maskBytes + threads * sStride;
     let at = this.scratchArea(total);
