@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-/* global process, console, URL, setTimeout, clearTimeout, window */
+/* global process, console, URL, setTimeout, clearTimeout, window, performance */
 // The browser benchmark in one command (results: BENCHMARKS.md):
 //
 //   node bench/browser/run.mjs [--runs 10] [--rounds 2] [--webgpu-runs 2] [--no-webgpu]
 //                              [--no-ort] [--no-warm-up] [--onnx PATH]
+//                              [--spin-us 0,200] [--profile RUNS] [--idle-ms 3000]
 //
 // Builds bench/browser/page with Vite, serves it cross-origin-isolated (COOP same-origin, COEP
 // require-corp) from 127.0.0.1 together with tfjs-backend-wasm's and ONNX Runtime Web's .wasm
@@ -12,9 +13,16 @@
 // and prints progress on stderr and one JSON line on stdout: per configuration (lxmert-web wasm
 // at 1 and navigator.hardwareConcurrency threads, ONNX Runtime Web wasm at the same counts,
 // lxmert-web webgpu) ready → first answer, steady median, peak JS heap / tensor / GPU bytes,
-// dispatches per layer kind on webgpu, and the lxmert/ORT ratios per round.
+// dispatches per layer kind on webgpu, and the lxmert/ORT ratios per round. --spin-us runs our
+// wasm at > 1 thread once per helper spin bound (µs; GemmEngine.spinMicros), each its own
+// configuration; --profile RUNS adds, per lxmert wasm configuration, where a forward's time goes
+// (GEMM jobs: the caller's share and its wait, attention, copies, add_layer_norm, the rest
+// outside the engine; jobs per forward; helper wake-up µs and units), over RUNS more forwards.
+// After the answers of each lxmert configuration the page idles --idle-ms (default 3000; 0: no
+// check) with the model loaded; idleCpu is the CPU time all of this browser's processes used
+// meanwhile, in cores (1 = one core busy): threads spinning while nothing runs would show here.
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +50,9 @@ try {
       'no-ort': { type: 'boolean', default: false },
       'no-warm-up': { type: 'boolean', default: false },
       onnx: { type: 'string', default: join(ROOT, '.bench', 'onnx', 'lxmert-vqa.onnx') },
+      'spin-us': { type: 'string', default: '' },
+      profile: { type: 'string', default: '0' },
+      'idle-ms': { type: 'string', default: '3000' },
     },
   }).values;
 } catch (e) {
@@ -53,8 +64,14 @@ const count = (name, min) => {
     fail(`--${name}: expected an integer in [${min}, 1000], got '${args[name]}'`);
   return n;
 };
+const spinUs = args['spin-us'] === '' ? [] : args['spin-us'].split(',').map(Number);
+if (spinUs.some((n) => !Number.isInteger(n) || n < 0 || n > 100_000))
+  fail(`--spin-us: expected integers in [0, 100000] separated by commas, got '${args['spin-us']}'`);
 const options = {
   runs: count('runs', 1),
+  profileRuns: count('profile', 0),
+  idleMs: Number(args['idle-ms']),
+  spinUs,
   rounds: count('rounds', 1),
   webgpuRuns: count('webgpu-runs', 1),
   webgpu: !args['no-webgpu'],
@@ -62,6 +79,8 @@ const options = {
   warmUp: !args['no-warm-up'],
   onnxUrl: '/onnx/model.onnx',
 };
+if (!Number.isInteger(options.idleMs) || options.idleMs < 0 || options.idleMs > 60_000)
+  fail(`--idle-ms: expected an integer in [0, 60000], got '${args['idle-ms']}'`);
 if (!existsSync(CHROMIUM))
   fail(`${CHROMIUM} is missing (apt-get install chromium, or set CHROMIUM_PATH)`);
 
@@ -190,7 +209,7 @@ class HeapWatch {
     });
   }
   async poll() {
-    if (!this.current) return;
+    if (!this.current || this.paused) return;
     const { targetInfos } = await this.cdp.send('Target.getTargets');
     let used = 0;
     let backing = 0;
@@ -225,6 +244,34 @@ class HeapWatch {
   }
 }
 
+/** CPU seconds (user + system) used so far by this process's descendants (the browser). */
+function browserCpuSeconds() {
+  const parent = new Map();
+  const ticks = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(name), Number(f[1]));
+      ticks.set(Number(name), Number(f[11]) + Number(f[12]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let sum = 0;
+  for (const [pid, t] of ticks) {
+    let p = parent.get(pid);
+    while (p && p !== process.pid) p = parent.get(p);
+    if (p === process.pid) sum += t;
+  }
+  return sum / 100; // USER_HZ
+}
+
+/** Per configuration: cores busy while its page idled (see --idle-ms). */
+const idleCpu = {};
+let idleFrom = null;
+
 let summary;
 let heapWatch;
 try {
@@ -236,7 +283,16 @@ try {
     const start = /^config-start (\S+)$/.exec(text);
     if (start) heapWatch.current = start[1];
     else if (text.startsWith('config-end ')) heapWatch.current = null;
-    else process.stderr.write(`page: ${text}\n`);
+    else if (text === 'idle-start') {
+      heapWatch.paused = true; // its polling would be the browser's work
+      idleFrom = [performance.now(), browserCpuSeconds()];
+    } else if (text === 'idle-end' && idleFrom && heapWatch.current) {
+      const [t0, cpu0] = idleFrom;
+      const cores = (browserCpuSeconds() - cpu0) / ((performance.now() - t0) / 1000);
+      idleCpu[heapWatch.current] = Number(cores.toFixed(3));
+      process.stderr.write(`page: ${heapWatch.current} idle: ${cores.toFixed(3)} cores busy\n`);
+      heapWatch.paused = false;
+    } else process.stderr.write(`page: ${text}\n`);
   });
   page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
   await page.goto(url);
@@ -258,6 +314,7 @@ console.log(
     options,
     ...rest,
     peakJsHeap: heapWatch.peaks,
+    idleCpu,
     results,
   }),
 );

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PackedProjection } from '../types.js';
 import { gemmEngine, type AttentionOperand } from './gemm.js';
+import { readFloats, tensorOf } from './tensor_io.js';
 
 /**
  * @param q, k, v column ranges of [B, L, W] projections (width H each, H/numHeads a multiple
@@ -24,24 +25,22 @@ export function gemmAttention(
 ): tf.Tensor3D {
   const engine = gemmEngine();
   if (!engine) throw new Error('WASM GEMM attention without a GEMM engine');
+  const t0 = performance.now();
   const [b, lq] = q.packed.shape;
   const lk = k.packed.shape[1];
   const data = new Map<tf.Tensor, Float32Array>();
   const operand = (p: PackedProjection): AttentionOperand => {
     let d = data.get(p.packed);
-    if (!d) data.set(p.packed, (d = p.packed.dataSync() as Float32Array));
+    if (!d) data.set(p.packed, (d = readFloats(p.packed)));
     return { data: d, ld: p.packed.shape[2], offset: p.offset };
   };
-  const md = mask ? (mask.dataSync() as Float32Array) : null;
+  const md = mask ? readFloats(mask) : null;
   const h = q.width;
-  const out = engine.attention(operand(q), operand(k), operand(v), md, {
-    b,
-    lq,
-    lk,
-    heads: numHeads,
-    h,
-  });
-  return tf.tensor3d(out, [b, lq, h]);
+  const shape = { b, lq, lk, heads: numHeads, h };
+  const out = engine.attention(operand(q), operand(k), operand(v), md, shape, { view: true });
+  const t = tensorOf(out, [b, lq, h]) as tf.Tensor3D;
+  engine.count('hooksMs', t0);
+  return t;
 }
 
 /** Whether gemmAttention takes this head width (the module reads heads 4 floats at a time). */

@@ -10,6 +10,7 @@ import { InputError, formatShape } from '../../src/errors.js';
 import { activate } from '../fallback/dense.js';
 import type { Activation, GemmLinearWeights } from '../types.js';
 import { gemmEngine } from './gemm.js';
+import { readFloats, tensorOf } from './tensor_io.js';
 
 function checkInput(x: tf.Tensor, inF: number): void {
   if (x.dtype !== 'float32' || x.rank < 2 || x.shape[x.rank - 1] !== inF) {
@@ -27,17 +28,21 @@ export function gemmDense(x: tf.Tensor, w: GemmLinearWeights, act: Activation): 
   const { inFeatures: inF, outFeatures: out } = w.packed;
   checkInput(x, inF);
   const engine = engineOrThrow();
+  const t0 = performance.now();
   const m = x.size / inF;
   const inKernel = act === 'gelu' || act === 'linear';
-  const y = engine.run(
-    x.dataSync() as Float32Array,
-    m,
-    w.packed,
-    act === 'gelu' ? 'gelu' : 'linear',
-  );
+  const y = engine.run(readFloats(x), m, w.packed, act === 'gelu' ? 'gelu' : 'linear', {
+    view: true,
+  });
   const shape = [...x.shape.slice(0, -1), out];
-  if (inKernel) return tf.tensor(y, shape, 'float32');
-  return tf.tidy(() => activate(tf.tensor(y, shape, 'float32'), act));
+  const t = tensorOf(y, shape);
+  engine.count('hooksMs', t0);
+  if (inKernel) return t;
+  return tf.tidy(() => {
+    const a = activate(t, act);
+    t.dispose();
+    return a;
+  });
 }
 
 /** Whether gemmDenseAddLayerNorm takes this layer (the module normalizes 4 floats at a time). */
@@ -68,14 +73,18 @@ export function gemmDenseAddLayerNorm(
     throw new InputError('gamma/beta', `${out} values each`, `${gamma.size} and ${beta.size}`);
   }
   const engine = engineOrThrow();
+  const t0 = performance.now();
   const y = engine.denseAddLayerNorm(
-    x.dataSync() as Float32Array,
+    readFloats(x),
     x.size / inF,
     w.packed,
-    residual.dataSync() as Float32Array,
-    gamma.dataSync() as Float32Array,
-    beta.dataSync() as Float32Array,
+    readFloats(residual),
+    readFloats(gamma),
+    readFloats(beta),
     eps,
+    { view: true },
   );
-  return tf.tensor(y, shape, 'float32');
+  const t = tensorOf(y, shape);
+  engine.count('hooksMs', t0);
+  return t;
 }

@@ -22,8 +22,12 @@ const ALIGN = 64;
  * (gemm: a, bp, bias, c, M, K, ldc, act, float16?, panel buffer, tile rows)
  * (float ones as float32 bits), [20] claim word: job tag << 16 | next unit, [21] units,
  * [22] units per claim, [23] units done (the caller waits on it), [24] bytes of attention
- * scratch per thread, [25] units the helpers ran (a statistic), [32 + i] helper i ready (set by the helper itself, so the caller needs no
- * event-loop turn to learn it).
+ * scratch per thread, [25] units the helpers ran (a statistic), [26] how long (µs) a helper
+ * spins on [0] after a job before it blocks in Atomics.wait, [27] profiling on (1: helpers stamp
+ * their first claim of each job), [32 + i] helper i ready (set by the helper itself, so the
+ * caller needs no event-loop turn to learn it). Float64 at byte STAMPS (profiling only): [0] when
+ * the caller published the job, [i] when helper i first claimed a unit of it (0: not yet), both
+ * as performance.timeOrigin + performance.now() (milliseconds, comparable across threads).
  *
  * Work is claimed, not assigned: every thread, the caller included, takes `chunk` units at a
  * time with a compare-and-swap on the claim word until none are left, so a helper the OS has not
@@ -33,10 +37,24 @@ const ALIGN = 64;
  * claim word of a finished job fail the compare-and-swap.
  */
 const CONTROL = 64;
-const C = { job: 0, kind: 1, args: 2, claim: 20, units: 21, chunk: 22, done: 23, sStride: 24 };
+const C = {
+  job: 0,
+  kind: 1,
+  args: 2,
+  claim: 20,
+  units: 21,
+  chunk: 22,
+  done: 23,
+  sStride: 24,
+  helperUnits: 25,
+  spinUs: 26,
+  profiling: 27,
+};
 const READY = 32;
-const FIRST_BLOCK = 1024;
 const MAX_THREADS = 64;
+const STAMPS = CONTROL + 512;
+const FIRST_BLOCK = 2048; // control block and stamps below
+
 /** Below this many multiply-adds a product runs on the calling thread alone. */
 const MIN_PARALLEL_MACS = 1 << 18;
 /** Claims per thread a job is cut into (more: better balance, more compare-and-swaps). */
@@ -52,9 +70,10 @@ function workOnJob(
   c: Int32Array,
   cf: Float32Array,
   index: number,
+  stamps: Float64Array,
 ): void {
   const tag = Atomics.load(c, 0) & 0xffff;
-  for (;;) {
+  for (let first = index > 0 && c[27] === 1; ;) {
     const v = Atomics.load(c, 20);
     if (v >>> 16 !== tag) return;
     const next = v & 0xffff;
@@ -62,6 +81,10 @@ function workOnJob(
     if (next >= units) return;
     const take = Math.min(c[22], units - next);
     if (Atomics.compareExchange(c, 20, v, v + take) !== v) continue;
+    if (first) {
+      stamps[index] = performance.timeOrigin + performance.now();
+      first = false;
+    }
     if (c[1] === 0 && c[10] === 0) {
       ex['gemm' + c[12]](c[2], c[3], c[4], c[5], c[6], c[7], c[8], next, next + take, c[9]);
     } else if (c[1] === 0) {
@@ -107,12 +130,21 @@ onmessage = (e) => {
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const c = new Int32Array(memory.buffer, ${CONTROL}, 128);
   const cf = new Float32Array(memory.buffer, ${CONTROL}, 128);
+  const stamps = new Float64Array(memory.buffer, ${STAMPS}, ${MAX_THREADS});
   let seen = Atomics.load(c, 0);
   Atomics.store(c, ${READY} + index, 1);
   for (;;) {
+    // Spin a bounded time for the next job of the same forward, then sleep (no work: no CPU).
+    const spinUs = c[${C.spinUs}];
+    if (spinUs > 0 && Atomics.load(c, 0) === seen) {
+      const end = performance.now() + spinUs / 1000;
+      for (let i = 0; Atomics.load(c, 0) === seen; i++) {
+        if ((i & 63) === 0 && performance.now() > end) break;
+      }
+    }
     Atomics.wait(c, 0, seen);
     seen = Atomics.load(c, 0);
-    workOnJob(ex, c, cf, index);
+    workOnJob(ex, c, cf, index, stamps);
   }
 };`;
 
@@ -142,6 +174,73 @@ export interface AttentionOperand {
   /** Floats per row (the projection's full width). */
   ld: number;
   offset: number;
+}
+
+/**
+ * What a stretch of calls cost, by part (GemmEngine.startProfile): where threads win or lose.
+ * Times in milliseconds unless named otherwise.
+ */
+export interface EngineProfile {
+  /** Jobs split across threads, by kind, and products run on the calling thread alone. */
+  gemmJobs: number;
+  attentionJobs: number;
+  singleJobs: number;
+  /** Wall time of the split jobs (publish → last unit done) by kind, and of the single ones. */
+  gemmMs: number;
+  attentionMs: number;
+  singleMs: number;
+  /** Of the split jobs: the caller's own units, then its wait for units a helper claimed. */
+  callerWorkMs: number;
+  callerWaitMs: number;
+  /** Units (panels, heads) of the split jobs, and how many the helpers ran. */
+  units: number;
+  helperUnits: number;
+  /** Split jobs where helper 1 claimed nothing (it woke after the caller took every unit). */
+  helperMissed: number;
+  /** Per split job where helper 1 claimed: job published → its first claim, in µs. */
+  wakeUs: number[];
+  /** Copies into and out of the module's memory, add_layer_norm, all of the entry points. */
+  copyInMs: number;
+  copyOutMs: number;
+  addLayerNormMs: number;
+  engineMs: number;
+  /** All of the tf-side hooks (kernels/wasm/dense.ts, attention.ts): engineMs plus reading the
+   * input tensors and making the output ones. */
+  hooksMs: number;
+}
+
+/** The parts of EngineProfile timed by GemmEngine.count. */
+export type ProfilePart = 'copyInMs' | 'copyOutMs' | 'addLayerNormMs' | 'engineMs' | 'hooksMs';
+
+function emptyProfile(): EngineProfile {
+  return {
+    gemmJobs: 0,
+    attentionJobs: 0,
+    singleJobs: 0,
+    gemmMs: 0,
+    attentionMs: 0,
+    singleMs: 0,
+    callerWorkMs: 0,
+    callerWaitMs: 0,
+    units: 0,
+    helperUnits: 0,
+    helperMissed: 0,
+    wakeUs: [],
+    copyInMs: 0,
+    copyOutMs: 0,
+    addLayerNormMs: 0,
+    engineMs: 0,
+    hooksMs: 0,
+  };
+}
+
+/** How run, denseAddLayerNorm and attention hand back their result. */
+export interface ResultOptions {
+  /**
+   * A view of the engine's memory, valid until the next call on this engine (default false: a
+   * fresh copy). Rows not packed (an output width not a multiple of 8) still come as a copy.
+   */
+  view?: boolean;
 }
 
 /** What the engine needs of a helper thread (a Worker in pages). */
@@ -178,7 +277,12 @@ export class GemmEngine {
   private readonly helpers: HelperThread[] = [];
   private readonly control: Int32Array | null = null;
   private readonly controlF: Float32Array | null = null;
+  private readonly stamps: Float64Array | null = null;
   private job = 0;
+  /** Counting where the time goes (startProfile), or null. */
+  private profile: EngineProfile | null = null;
+  /** Below this many multiply-adds a product (an attention: both) runs on this thread alone. */
+  minParallelMacs = MIN_PARALLEL_MACS;
   /** Whether this thread may block in Atomics.wait (not a page's main thread). */
   private readonly canWait: boolean = false;
 
@@ -201,6 +305,7 @@ export class GemmEngine {
     if (!shared) return;
     this.control = new Int32Array(this.memory.buffer, CONTROL, 128);
     this.controlF = new Float32Array(this.memory.buffer, CONTROL, 128);
+    this.stamps = new Float64Array(this.memory.buffer, STAMPS, MAX_THREADS);
     try {
       Atomics.wait(this.control, 127, 1, 0); // 'not-equal' where waiting is allowed
       this.canWait = true;
@@ -232,6 +337,33 @@ export class GemmEngine {
     for (const w of this.helpers.splice(0)) w.terminate();
     if (this.control)
       for (let i = 1; i < MAX_THREADS; i++) Atomics.store(this.control, READY + i, 0);
+  }
+
+  /** Start counting where the time of the following calls goes (see EngineProfile). */
+  startProfile(): void {
+    this.profile = emptyProfile();
+    if (this.control) Atomics.store(this.control, C.profiling, 1);
+  }
+
+  /** Stop counting; what was counted since startProfile (null if it was not called). */
+  stopProfile(): EngineProfile | null {
+    const p = this.profile;
+    this.profile = null;
+    if (this.control) Atomics.store(this.control, C.profiling, 0);
+    return p;
+  }
+
+  /**
+   * How long (µs) a helper spins for the next job after finishing one before it blocks in
+   * Atomics.wait (0: it blocks at once). Spinning keeps it awake between the jobs of one forward;
+   * the bound keeps an idle page idle.
+   */
+  get spinMicros(): number {
+    return this.control ? this.control[C.spinUs] : 0;
+  }
+
+  set spinMicros(us: number) {
+    if (this.control) Atomics.store(this.control, C.spinUs, Math.max(0, Math.round(us)));
   }
 
   /** Units of work (panels, heads) the helper threads have run so far. */
@@ -372,13 +504,14 @@ export class GemmEngine {
   ): void {
     const ctl = this.control;
     const ctlF = this.controlF;
+    const prof = this.profile;
+    const t0 = prof ? performance.now() : 0;
     if (threads <= 1 || !ctl || !ctlF || units < 2 || units > 0xffff) {
-      const rows = args[10];
-      if (kind === 0 && args[8] === 0)
-        this.ex['gemm' + rows](...args.slice(0, 7), 0, units, args[7]);
-      else if (kind === 0)
-        this.ex['gemm_f16_' + rows](...args.slice(0, 7), 0, units, args[7], args[9]);
-      else this.ex.attention(...args.slice(0, 15), 0, units);
+      this.runAlone(kind, args, units);
+      if (prof) {
+        prof.singleJobs++;
+        prof.singleMs += performance.now() - t0;
+      }
       return;
     }
     args.forEach((v, i) => {
@@ -390,39 +523,88 @@ export class GemmEngine {
     ctl[C.chunk] = Math.max(1, Math.ceil(units / (threads * CLAIMS_PER_THREAD)));
     ctl[C.sStride] = sStride;
     Atomics.store(ctl, C.done, 0);
+    const stamps = this.stamps!;
+    const helperUnits0 = prof ? Atomics.load(ctl, C.helperUnits) : 0;
+    if (prof) {
+      stamps.fill(0, 1, threads);
+      stamps[0] = performance.timeOrigin + performance.now();
+    }
     this.job = (this.job + 1) & 0x7fffffff;
     Atomics.store(ctl, C.claim, (this.job & 0xffff) << 16);
     Atomics.store(ctl, C.job, this.job);
     Atomics.notify(ctl, C.job, threads - 1);
-    workOnJob(this.ex, ctl, ctlF, 0);
+    workOnJob(this.ex, ctl, ctlF, 0, stamps);
+    const t1 = prof ? performance.now() : 0;
     // Only chunks a helper already claimed are left: wait for them (block where allowed).
     for (let spins = 0; ; spins++) {
       const done = Atomics.load(ctl, C.done);
       if (done >= units) break;
       if (this.canWait && spins > 64) Atomics.wait(ctl, C.done, done, 1);
     }
+    if (prof) {
+      const t2 = performance.now();
+      if (kind === 0) {
+        prof.gemmJobs++;
+        prof.gemmMs += t2 - t0;
+      } else {
+        prof.attentionJobs++;
+        prof.attentionMs += t2 - t0;
+      }
+      prof.callerWorkMs += t1 - t0;
+      prof.callerWaitMs += t2 - t1;
+      prof.units += units;
+      prof.helperUnits += Atomics.load(ctl, C.helperUnits) - helperUnits0;
+      if (stamps[1] > 0) prof.wakeUs.push((stamps[1] - stamps[0]) * 1000);
+      else prof.helperMissed++;
+    }
+  }
+
+  /** A job on this thread alone. */
+  private runAlone(kind: 0 | 1, args: number[], units: number): void {
+    const rows = args[10];
+    if (kind === 0 && args[8] === 0) this.ex['gemm' + rows](...args.slice(0, 7), 0, units, args[7]);
+    else if (kind === 0)
+      this.ex['gemm_f16_' + rows](...args.slice(0, 7), 0, units, args[7], args[9]);
+    else this.ex.attention(...args.slice(0, 15), 0, units);
+  }
+
+  /** Add the time since `t0` (performance.now()) to a part of the profile, when profiling. */
+  count(part: ProfilePart, t0: number): void {
+    if (this.profile) this.profile[part] += performance.now() - t0;
   }
 
   /** Copy row-major [m, cols] `x` into memory at byte `at` with rows `ld` floats apart. */
   private put(x: Float32Array, m: number, cols: number, at: number, ld: number): void {
+    const t0 = performance.now();
     const f = this.f32();
-    if (ld === cols) {
-      f.set(x.subarray(0, m * cols), at / 4);
-      return;
+    if (ld === cols) f.set(x.subarray(0, m * cols), at / 4);
+    else {
+      for (let i = 0; i < m; i++) {
+        f.set(x.subarray(i * cols, (i + 1) * cols), at / 4 + i * ld);
+        f.fill(0, at / 4 + i * ld + cols, at / 4 + (i + 1) * ld);
+      }
     }
-    for (let i = 0; i < m; i++) {
-      f.set(x.subarray(i * cols, (i + 1) * cols), at / 4 + i * ld);
-      f.fill(0, at / 4 + i * ld + cols, at / 4 + (i + 1) * ld);
-    }
+    this.count('copyInMs', t0);
   }
 
-  /** Rows [m, cols] read out of memory at byte `at`, rows `ld` floats apart. */
-  private take(m: number, cols: number, at: number, ld: number): Float32Array {
+  /**
+   * Rows [m, cols] read out of memory at byte `at`, rows `ld` floats apart: a copy, or with
+   * `view` (and rows packed) a view of the memory, valid until the next call. A fresh array per
+   * call costs ~100× the copy itself (allocation, first touch): views let the caller copy once,
+   * into memory it already has (tensor_io.ts).
+   */
+  private take(m: number, cols: number, at: number, ld: number, view: boolean): Float32Array {
+    const t0 = performance.now();
     const f = this.f32();
-    if (ld === cols) return f.slice(at / 4, at / 4 + m * cols);
-    const y = new Float32Array(m * cols);
-    for (let i = 0; i < m; i++)
-      y.set(f.subarray(at / 4 + i * ld, at / 4 + i * ld + cols), i * cols);
+    let y: Float32Array;
+    if (ld === cols && view) y = f.subarray(at / 4, at / 4 + m * cols);
+    else if (ld === cols) y = f.slice(at / 4, at / 4 + m * cols);
+    else {
+      y = new Float32Array(m * cols);
+      for (let i = 0; i < m; i++)
+        y.set(f.subarray(at / 4 + i * ld, at / 4 + i * ld + cols), i * cols);
+    }
+    this.count('copyOutMs', t0);
     return y;
   }
 
@@ -433,7 +615,7 @@ export class GemmEngine {
     const ldc = panels * 8;
     const aBytes = Math.ceil((m * kPad * 4) / ALIGN) * ALIGN;
     const cBytes = Math.ceil((m * ldc * 4) / ALIGN) * ALIGN;
-    const threads = m * kPad * ldc >= MIN_PARALLEL_MACS ? this.threads : 1;
+    const threads = m * kPad * ldc >= this.minParallelMacs ? this.threads : 1;
     // float16 weights: one float32 panel buffer per thread after `extra`
     const tmpStride = p.dtype === 'f16' ? Math.ceil((kPad * 32) / ALIGN) * ALIGN : 0;
     const a = this.scratchArea(aBytes + cBytes + extra + threads * tmpStride);
@@ -451,9 +633,18 @@ export class GemmEngine {
    * x [m, in] row-major → act(x · Wᵀ + bias), [m, out] row-major; act 'gelu' runs in the
    * kernel's epilogue (GEMM_ACT), anything else is the caller's.
    */
-  run(x: Float32Array, m: number, p: PackedGemm, act: 'linear' | 'gelu' = 'linear'): Float32Array {
+  run(
+    x: Float32Array,
+    m: number,
+    p: PackedGemm,
+    act: 'linear' | 'gelu' = 'linear',
+    { view = false }: ResultOptions = {},
+  ): Float32Array {
+    const t0 = performance.now();
     const { c, ldc } = this.gemmInto(x, m, p, GEMM_ACT[act]);
-    return this.take(m, p.outFeatures, c, ldc);
+    const y = this.take(m, p.outFeatures, c, ldc, view);
+    this.count('engineMs', t0);
+    return y;
   }
 
   /**
@@ -468,19 +659,27 @@ export class GemmEngine {
     gamma: Float32Array,
     beta: Float32Array,
     eps: number,
+    { view = false }: ResultOptions = {},
   ): Float32Array {
     const n = p.outFeatures;
     if (n % 4 !== 0) throw new RangeError(`WASM add_layer_norm: width ${n} is not a multiple of 4`);
+    const t0 = performance.now();
     const rBytes = Math.ceil((m * n * 4) / ALIGN) * ALIGN;
     const vBytes = Math.ceil((n * 4) / ALIGN) * ALIGN;
     const { c, ldc, rest } = this.gemmInto(x, m, p, GEMM_ACT.linear, 2 * rBytes + 2 * vBytes);
     const [r, out, g, b] = [rest, rest + rBytes, rest + 2 * rBytes, rest + 2 * rBytes + vBytes];
+    const t1 = performance.now();
     const f = this.f32();
     f.set(residual.subarray(0, m * n), r / 4);
     f.set(gamma.subarray(0, n), g / 4);
     f.set(beta.subarray(0, n), b / 4);
+    this.count('copyInMs', t1);
+    const t2 = performance.now();
     this.ex.add_layer_norm(c, ldc, r, g, b, out, m, n, eps);
-    return this.take(m, n, out, n);
+    this.count('addLayerNormMs', t2);
+    const y = this.take(m, n, out, n, view);
+    this.count('engineMs', t0);
+    return y;
   }
 
   /**
@@ -494,6 +693,7 @@ export class GemmEngine {
     v: AttentionOperand,
     mask: Float32Array | null,
     shape: { b: number; lq: number; lk: number; heads: number; h: number },
+    { view = false }: ResultOptions = {},
   ): Float32Array {
     const { b, lq, lk, heads, h } = shape;
     const dh = h / heads;
@@ -506,7 +706,9 @@ export class GemmEngine {
     const maskBytes = mask ? round(b * lk) : 0;
     const sStride = round(lk + 4);
     const sizes = sources.map((d) => round(d.length));
-    const threads = Math.min(this.threads, b * heads);
+    const macs = 2 * b * heads * lq * lk * dh;
+    const threads = macs >= this.minParallelMacs ? Math.min(this.threads, b * heads) : 1;
+    const t0 = performance.now();
     const total = sizes.reduce((x, y) => x + y, 0) + outBytes + maskBytes + threads * sStride;
     let at = this.scratchArea(total);
     const f = this.f32();
@@ -519,12 +721,15 @@ export class GemmEngine {
     const out = at;
     const m = mask ? out + outBytes : 0;
     if (mask) f.set(mask.subarray(0, b * lk), m / 4);
+    this.count('copyInMs', t0);
     const s = out + outBytes + maskBytes;
     const addr = (o: AttentionOperand) => where.get(o.data)! + o.offset * 4;
     const args = [addr(q), addr(k), addr(v), m, out, s, lq, lk, q.ld, k.ld, v.ld, h, dh, heads];
     args.push(1 / Math.sqrt(dh));
     this.runJob(1, args, [14], b * heads, threads, sStride);
-    return this.take(b * lq, h, out, h);
+    const y = this.take(b * lq, h, out, h, view);
+    this.count('engineMs', t0);
+    return y;
   }
 }
 

@@ -18,7 +18,7 @@ import {
 import { dispatchesPerLayerKind, forwardDispatches } from '../../../src/model/dispatches.js';
 import { warmUp } from '../../../src/model/warm_up.js';
 import { registerKernelFlags, WASM_THREADS_FLAG } from '../../../kernels/flags.js';
-import { gemmEngine } from '../../../kernels/wasm/gemm.js';
+import { gemmEngine, type EngineProfile } from '../../../kernels/wasm/gemm.js';
 import { gpuMemory, trackDispatches } from '../../../kernels/runtime/dispatch_counter.js';
 
 export interface EngineRequest {
@@ -35,6 +35,22 @@ export interface EngineRequest {
   onnxUrl: string;
   /** Count dispatches per layer kind (webgpu: tiny-width models differing by one layer). */
   layerDispatches: boolean;
+  /** lxmert wasm: the helpers' spin bound in µs (GemmEngine.spinMicros); null: the default. */
+  spinUs: number | null;
+  /** lxmert wasm: forwards to run under GemmEngine.startProfile after the timed ones (0: none). */
+  profileRuns: number;
+  /** lxmert: stay idle this long after the answers, between 'idle-start'/'idle-end' logs. */
+  idleMs: number;
+}
+
+/** Where one forward's time goes on lxmert wasm: the engine's profile per forward. */
+export interface ForwardProfile extends Omit<EngineProfile, 'wakeUs'> {
+  forwards: number;
+  forwardMs: number;
+  /** forwardMs − hooksMs: tf.js ops and JS outside the wasm hooks (kernels/wasm/*.ts). */
+  outsideHooksMs: number;
+  /** Helper 1's wake-up (job published → first claim), µs: median, 90th percentile, count. */
+  wakeUs: { median: number; p90: number; n: number };
 }
 
 export interface EngineResult {
@@ -62,7 +78,9 @@ export interface EngineResult {
   dispatches: number | null;
   dispatchesPerLayer: Record<string, number> | null;
   /** lxmert-web wasm: the GEMM kernel's instruction set and threads ready at the end. */
-  gemm: { isa: string; threads: number; helpers: number } | null;
+  gemm: { isa: string; threads: number; helpers: number; spinUs: number } | null;
+  /** lxmert wasm with profileRuns: per forward, by part. */
+  profile: ForwardProfile | null;
   /** First answer scores (for a sanity look: finite, not all equal). */
   scoreSample: number[];
 }
@@ -142,6 +160,33 @@ async function layerDispatches(req: EngineRequest): Promise<Record<string, numbe
   return { language, vision, cross };
 }
 
+/** `runs` forwards under the GEMM engine's profile, summed up per forward. */
+async function profileForwards(
+  once: () => Promise<unknown>,
+  runs: number,
+): Promise<ForwardProfile> {
+  const engine = gemmEngine()!;
+  engine.startProfile();
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) await once();
+  const forwardMs = (performance.now() - t0) / runs;
+  const p = engine.stopProfile()!;
+  const per: Record<string, number> = {};
+  for (const [k, v] of Object.entries(p)) if (typeof v === 'number') per[k] = v / runs;
+  const wake = [...p.wakeUs].sort((a, b) => a - b);
+  return {
+    ...(per as unknown as Omit<EngineProfile, 'wakeUs'>),
+    forwards: runs,
+    forwardMs,
+    outsideHooksMs: forwardMs - per.hooksMs,
+    wakeUs: {
+      median: wake.length ? median(wake) : 0,
+      p90: wake.length ? wake[Math.floor(0.9 * (wake.length - 1))] : 0,
+      n: wake.length,
+    },
+  };
+}
+
 async function runLxmert(req: EngineRequest, t0: number): Promise<EngineResult> {
   if (req.backend === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -161,6 +206,8 @@ async function runLxmert(req: EngineRequest, t0: number): Promise<EngineResult> 
   const cfg = vqaConfig();
   const model = buildModel(cfg, randomWeightSource(0)) as LxmertForQuestionAnswering;
   const x = lxmertInputs(cfg, req.batch, req.tokens, req.boxes);
+  const gemm = req.backend === 'wasm' ? gemmEngine() : null;
+  if (gemm && req.spinUs !== null) gemm.spinMicros = req.spinUs;
   await new Promise((resolve) => setTimeout(resolve, 0)); // one event-loop turn, as a page has
   let warmUpMs = 0;
   if (req.warmUp) {
@@ -175,6 +222,14 @@ async function runLxmert(req: EngineRequest, t0: number): Promise<EngineResult> 
     return Array.from(v.slice(0, 4));
   };
   const { firstMs, times, sample } = await timeAnswers(once, req.runs);
+  const profile = gemm && req.profileRuns > 0 ? await profileForwards(once, req.profileRuns) : null;
+  if (req.idleMs > 0) {
+    // The page after an answer, model loaded, nothing asked: the driver reads the browser's CPU
+    // time between these two lines (the helper threads must not spin while no forward runs).
+    console.log('idle-start');
+    await new Promise((resolve) => setTimeout(resolve, req.idleMs));
+    console.log('idle-end');
+  }
   const counter = trackDispatches();
   const prof = await tf.profile(async () => {
     const s = model.answerScores(x, { validate: false });
@@ -203,11 +258,18 @@ async function runLxmert(req: EngineRequest, t0: number): Promise<EngineResult> 
     dispatches: req.backend === 'webgpu' ? dispatches : null,
     dispatchesPerLayer: null,
     gemm: null,
+    profile,
     scoreSample: sample,
   };
   const engine = req.backend === 'wasm' ? gemmEngine() : null;
-  if (engine)
-    result.gemm = { isa: engine.isa, threads: engine.threads, helpers: engine.helperCount };
+  if (engine) {
+    result.gemm = {
+      isa: engine.isa,
+      threads: engine.threads,
+      helpers: engine.helperCount,
+      spinUs: engine.spinMicros,
+    };
+  }
   tf.dispose(Object.values(x));
   model.dispose();
   if (req.layerDispatches && req.backend === 'webgpu') {
@@ -280,6 +342,7 @@ async function runOrt(req: EngineRequest, t0: number): Promise<EngineResult> {
     dispatches: null,
     dispatchesPerLayer: null,
     gemm: null,
+    profile: null,
     scoreSample: sample,
   };
 }

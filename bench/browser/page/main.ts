@@ -15,6 +15,13 @@ export interface BenchOptions {
   ort: boolean;
   warmUp: boolean;
   onnxUrl: string;
+  /** Helper spin bounds (µs) to run lxmert wasm with at > 1 thread, each its own configuration
+   * (`-spin<µs>` in its name); empty: the engine's default only. */
+  spinUs: number[];
+  /** Forwards per lxmert wasm configuration under the GEMM engine's profile (0: none). */
+  profileRuns: number;
+  /** Idle time after the answers of each lxmert configuration (the driver measures CPU). */
+  idleMs: number;
 }
 
 export interface BenchSummary {
@@ -85,6 +92,21 @@ async function bench(o: BenchOptions): Promise<BenchSummary> {
       `${name}: first ${r.firstMs.toFixed(0)} ms, median ${r.medianMs.toFixed(1)} ms ` +
         `(load ${r.loadMs.toFixed(0)} ms)`,
     );
+    const p = r.profile;
+    if (p) {
+      const f = (n: number) => n.toFixed(1);
+      console.log(
+        `${name} per forward: ${f(p.forwardMs)} ms = gemm ${f(p.gemmMs)} ms in ${f(p.gemmJobs)} ` +
+          `jobs (caller ${f(p.callerWorkMs)} + wait ${f(p.callerWaitMs)}, gemm+attn), ` +
+          `attention ${f(p.attentionMs)} ms in ${f(p.attentionJobs)}, single-thread ` +
+          `${f(p.singleMs)} ms in ${f(p.singleJobs)}, copies ${f(p.copyInMs)}+${f(p.copyOutMs)}, ` +
+          `add_layer_norm ${f(p.addLayerNormMs)}, engine ${f(p.engineMs)}, hooks ` +
+          `${f(p.hooksMs)} (tensors in/out ${f(p.hooksMs - p.engineMs)}), outside the hooks ` +
+          `${f(p.outsideHooksMs)}; ` +
+          `helper units ${f(p.helperUnits)}/${f(p.units)}, missed ${f(p.helperMissed)} jobs, ` +
+          `wake-up median ${p.wakeUs.median.toFixed(0)} µs (p90 ${p.wakeUs.p90.toFixed(0)})`,
+      );
+    }
   };
   const attempt = async (name: string, req: EngineRequest) => {
     console.log(`config-start ${name}`); // the driver's heap watch attributes workers by these
@@ -99,8 +121,19 @@ async function bench(o: BenchOptions): Promise<BenchSummary> {
   };
   for (let round = 0; round < o.rounds; round++) {
     for (const threads of threadCounts) {
-      const common = { ...base, threads, runs: o.runs, layerDispatches: false };
-      await attempt(`lxmert-wasm-${threads}t`, { ...common, engine: 'lxmert', backend: 'wasm' });
+      const common = {
+        ...base,
+        threads,
+        runs: o.runs,
+        layerDispatches: false,
+        spinUs: null,
+        profileRuns: o.profileRuns,
+        idleMs: o.idleMs,
+      };
+      const lxmert = { ...common, engine: 'lxmert', backend: 'wasm' } as const;
+      if (threads === 1 || o.spinUs.length === 0) await attempt(`lxmert-wasm-${threads}t`, lxmert);
+      for (const spinUs of threads > 1 ? o.spinUs : [])
+        await attempt(`lxmert-wasm-${threads}t-spin${spinUs}`, { ...lxmert, spinUs });
       if (o.ort)
         await attempt(`ort-wasm-${threads}t`, { ...common, engine: 'ort', backend: 'wasm' });
     }
@@ -113,17 +146,22 @@ async function bench(o: BenchOptions): Promise<BenchSummary> {
       threads: 0,
       runs: o.webgpuRuns,
       layerDispatches: true,
+      spinUs: null,
+      profileRuns: 0,
+      idleMs: 0,
     });
   }
   for (const [name, ms] of perName) summary.medianMs[name] = med(ms);
   for (const threads of threadCounts) {
-    const ours = perName.get(`lxmert-wasm-${threads}t`);
     const theirs = perName.get(`ort-wasm-${threads}t`);
-    if (!ours || !theirs || ours.length !== theirs.length) continue;
-    summary.ratios[`lxmert/ort wasm ${threads}t`] = {
-      perRound: ours.map((m, i) => m / theirs[i]),
-      overall: med(ours) / med(theirs),
-    };
+    for (const [name, ours] of perName) {
+      if (!name.startsWith(`lxmert-wasm-${threads}t`)) continue;
+      if (!theirs || ours.length !== theirs.length) continue;
+      summary.ratios[`${name.replace('lxmert-wasm-', 'lxmert/ort wasm ')}`] = {
+        perRound: ours.map((m, i) => m / theirs[i]),
+        overall: med(ours) / med(theirs),
+      };
+    }
   }
   return summary;
 }

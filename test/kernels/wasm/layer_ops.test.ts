@@ -222,4 +222,30 @@ describe('WASM layer ops on helper threads', () => {
     expect(maxAbs(got, ref.context.dataSync())).toBeLessThan(1e-5);
     tf.dispose([pq, pk, mask, ref.context]);
   }, 60000);
+
+  it('helpers that spin between jobs give the same results and go idle when jobs stop', async () => {
+    const [one, two] = [engine(1), engine(2)];
+    expect(await two.whenReady(20000)).toBe(2);
+    two.spinMicros = 2000;
+    expect(two.spinMicros).toBe(2000);
+    const [m, inF, out] = [20, 768, 768];
+    const w = randomArray(out * inF, 51, 0.05);
+    const bias = randomArray(out, 52, 0.5);
+    const x = randomArray(m * inF, 53, 1);
+    const [p1, p2] = [one.pack(w, bias, out, inF), two.pack(w, bias, out, inF)];
+    const single = one.run(x, m, p1, 'gelu');
+    two.startProfile();
+    for (let rep = 0; rep < 20; rep++) expect(two.run(x, m, p2, 'gelu')).toEqual(single);
+    const profile = two.stopProfile()!;
+    expect(profile.gemmJobs).toBe(20);
+    expect(profile.units).toBe(20 * p2.panels);
+    // Bounded: 2 ms after the last job the helper blocks. An unbounded spinner would keep a
+    // core busy (≈ 1 core) through this idle half second.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const [cpu0, t0] = [process.cpuUsage(), performance.now()];
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const cpu = process.cpuUsage(cpu0);
+    const cores = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
+    expect(cores).toBeLessThan(0.5);
+  }, 60000);
 });
