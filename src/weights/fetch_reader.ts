@@ -88,7 +88,14 @@ async function readOnce(
     arm();
     let res: Response;
     try {
-      res = await fetchFn(url, { signal: local.signal });
+      // A file of known size (a shard: model.json gives its size and sha256) bypasses the
+      // HTTP cache: the loader's content-addressed store is the cache, and `cache: false`
+      // means none; writing 100s of MB into the browser's disk cache as well costs its network
+      // service about as much CPU again as receiving them.
+      res = await fetchFn(url, {
+        signal: local.signal,
+        ...(expected !== undefined ? { cache: 'no-store' as const } : {}),
+      });
     } catch (e) {
       if (aborted(signal)) throw abortReason(signal!);
       if (stalled) throw new Transient(`no response within ${stallMs} ms`);

@@ -65,6 +65,11 @@ export interface LoadOptions {
   onProgress?: ProgressCallback;
   /** Read files through this instead of fetch (paths relative to the model folder). */
   readFile?: FileReader;
+  /**
+   * How files under a URL are read when there is no `readFile` (default: fetchReader over
+   * `fetch` with `retry`); src/app passes one that fetches and hashes in another thread.
+   */
+  reader?: (base: URL) => FileReader;
   /** sha256 in lower-case hex (default crypto.subtle). */
   sha256?: (bytes: Uint8Array) => Promise<string>;
   /** Aborts fetches and the load; the promise rejects with the signal's reason. */
@@ -150,7 +155,9 @@ export async function openFolder(
       );
     }
     manifestUrl = new URL(MANIFEST_FILE, base).href;
-    read = fetchReader(base, options.fetch ?? globalThis.fetch, options.retry);
+    read = options.reader
+      ? options.reader(base)
+      : fetchReader(base, options.fetch ?? globalThis.fetch, options.retry);
   }
   const reader = read;
   const sha256 = options.sha256 ?? subtleSha256;
