@@ -265,7 +265,13 @@ export class VqaEngine {
       options.fetchWorker !== false &&
       (!files || options.detector !== undefined) &&
       fetchWorkerAvailable()
-        ? new FetchPool({ retry, onWarning: warn })
+        ? new FetchPool({
+            retry,
+            onWarning: warn,
+            // Two readers even on two cores: receiving is most of a load's CPU (measured in
+            // BENCHMARKS.md, issue 10), and one thread alone takes longer than the network.
+            threads: Math.min(2, globalThis.navigator?.hardwareConcurrency || 1),
+          })
         : null;
     const common: LoadOptions = {
       onWarning: warn,

@@ -1,6 +1,7 @@
 /**
- * The loading thread's side of the fetch worker (fetch_worker.ts): a FileReader over fetch
- * whose reads and sha256 run in another thread, so that the thread building the model only
+ * The loading thread's side of the fetch workers (fetch_worker.ts): a FileReader over fetch
+ * whose reads of sized files (shards, vocab, labels) and their sha256 run in other threads
+ * (the least busy of `threads`), so that the thread building the model only
  * turns verified bytes into weights. The digest the worker computed is handed to the loader's
  * check through `sha256` (looked up by the very array the read returned; anything else, such
  * as a cached shard, is hashed here). A worker that cannot start or crashes is reported once
@@ -53,48 +54,59 @@ export function fetchWorkerAvailable(): boolean {
 }
 
 export class FetchPool {
-  /** null once it failed or was stopped: reads then run in this thread. */
-  private worker: Worker | null = null;
+  /** Empty once they failed or were stopped: reads then run in this thread. */
+  private workers: Worker[] = [];
+  /** Reads in flight per worker (a read goes to the least busy). */
+  private readonly busy: number[] = [];
   private failed = false;
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, Pending & { worker: number }>();
   /** Digests computed by the worker, by the array a read returned. */
   private readonly digests = new WeakMap<Uint8Array, string>();
 
   /**
-   * @param onWarning told once when the worker fails (the reads then run in this thread)
-   * @param create starts the worker (tests pass their own)
+   * @param options.threads fetch workers (default 1)
+   * @param options.onWarning told once when a worker fails (the reads then run in this thread)
+   * @param create starts a worker (tests pass their own)
    */
   constructor(
-    private readonly options: { retry?: FetchReaderOptions; onWarning?: (m: string) => void },
+    private readonly options: {
+      retry?: FetchReaderOptions;
+      onWarning?: (m: string) => void;
+      threads?: number;
+    },
     create: () => Worker = createFetchWorker,
     private readonly progressBytes = 1 << 20,
   ) {
-    let w: Worker;
-    try {
-      w = create();
-    } catch (e) {
-      this.broken(`the fetch worker could not start (${(e as Error)?.message ?? e})`);
-      return;
+    const n = Math.max(1, Math.floor(options.threads ?? 1));
+    for (let i = 0; i < n && !this.failed; i++) {
+      let w: Worker;
+      try {
+        w = create();
+      } catch (e) {
+        this.broken(`the fetch worker could not start (${(e as Error)?.message ?? e})`);
+        return;
+      }
+      this.workers.push(w);
+      this.busy.push(0);
+      w.addEventListener('message', (e: MessageEvent<FetchReply>) => this.onReply(e.data));
+      w.addEventListener('error', (e: ErrorEvent) => {
+        e.preventDefault();
+        this.broken(`the fetch worker failed (${e.message || 'unknown error'})`);
+      });
+      w.addEventListener('messageerror', () =>
+        this.broken('the fetch worker sent a message that could not be read'),
+      );
     }
-    this.worker = w;
-    w.addEventListener('message', (e: MessageEvent<FetchReply>) => this.onReply(e.data));
-    w.addEventListener('error', (e: ErrorEvent) => {
-      e.preventDefault();
-      this.broken(`the fetch worker failed (${e.message || 'unknown error'})`);
-    });
-    w.addEventListener('messageerror', () =>
-      this.broken('the fetch worker sent a message that could not be read'),
-    );
   }
 
-  /** The worker failed: warn once, stop it, and read what was pending in this thread. */
+  /** A worker failed: warn once, stop them all, and read what was pending in this thread. */
   private broken(why: string): void {
     if (this.failed) return;
     this.failed = true;
     this.options.onWarning?.(`${why}; reading the files in the model's thread`);
-    this.worker?.terminate();
-    this.worker = null;
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) p.fallback();
@@ -105,6 +117,7 @@ export class FetchPool {
     if (!p) return;
     if (r.type === 'progress') return void p.onBytes(r.loaded);
     this.pending.delete(r.id);
+    this.busy[p.worker]--;
     if (r.type === 'error') return void p.reject(fromWire(r.error));
     if (r.sha256 !== undefined) this.digests.set(r.bytes, r.sha256);
     p.resolve(r.bytes);
@@ -114,18 +127,25 @@ export class FetchPool {
   reader(base: URL): FileReader {
     const here = fetchReader(base, globalThis.fetch, this.options.retry);
     return (path, onBytes, expected, signal) => {
-      const worker = this.worker;
-      if (!worker) return here(path, onBytes, expected, signal);
+      // A file of unknown size (model.json: small, and first) is read here while the
+      // workers start.
+      if (!this.workers.length || expected === undefined) {
+        return here(path, onBytes, expected, signal);
+      }
       signal?.throwIfAborted();
       const id = this.nextId++;
+      const at = this.busy.indexOf(Math.min(...this.busy));
+      const worker = this.workers[at];
+      this.busy[at]++;
       return new Promise<Uint8Array>((resolve, reject) => {
         const onAbort = () => {
-          this.pending.delete(id);
-          this.worker?.postMessage({ id, type: 'cancel' } satisfies FetchRequest);
+          if (this.pending.delete(id)) this.busy[at]--;
+          this.workers[at]?.postMessage({ id, type: 'cancel' } satisfies FetchRequest);
           reject(signal!.reason);
         };
         const done = () => signal?.removeEventListener('abort', onAbort);
         this.pending.set(id, {
+          worker: at,
           onBytes,
           resolve: (b) => (done(), resolve(b)),
           reject: (e) => (done(), reject(e)),
@@ -154,10 +174,10 @@ export class FetchPool {
     return d !== undefined ? Promise.resolve(d) : subtleSha256(bytes);
   };
 
-  /** Stop the worker (reads still pending reject with an AbortError). */
+  /** Stop the workers (reads still pending reject with an AbortError). */
   dispose(): void {
-    this.worker?.terminate();
-    this.worker = null;
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending)

@@ -95,6 +95,27 @@ describe('FetchPool', () => {
     expect(w.terminated).toBe(true);
   });
 
+  it('spreads reads over its workers (the least busy first); model.json is read here', async () => {
+    const workers: FakeWorker[] = [];
+    const pool = new FetchPool({ threads: 2 }, () => {
+      const w = new FakeWorker((req, self) => {
+        if (req.type === 'read') self.reply({ id: req.id, type: 'bytes', bytes: FILE.slice(0, 8) });
+      });
+      workers.push(w);
+      return w as unknown as Worker;
+    });
+    const read = pool.reader(base);
+    await Promise.all([1, 2, 3, 4].map(() => read('a.bin', () => undefined, 8)));
+    expect(workers.map((w) => w.posted.length)).toEqual([2, 2]);
+    const mark = requests;
+    // no size known (model.json): fetched in this thread (here: a 404, refused)
+    await expect(read('model.json', () => undefined)).rejects.toThrow(/HTTP 404/);
+    expect(requests).toBe(mark + 1);
+    expect(workers.map((w) => w.posted.length)).toEqual([2, 2]);
+    pool.dispose();
+    expect(workers.every((w) => w.terminated)).toBe(true);
+  });
+
   it('an abort rejects the read with its reason and cancels it in the worker', async () => {
     const w = new FakeWorker(() => undefined); // never answers
     const pool = new FetchPool({}, asWorker(w));
