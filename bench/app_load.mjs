@@ -11,8 +11,19 @@
 // (weights/bench-app-float16, made on the first run).
 //
 //   npm run build && node bench/app_load.mjs [--runs 3] [--mbit 100,400] [--built]
-//     [--dtype float16] [--backend wasm]
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+//     [--dtype float16] [--backend wasm] [--trace trace.json]
+//
+// --trace FILE: instead of the runs, one unthrottled load under a Chromium trace (all
+// processes and threads: CDP Tracing over the browser's session), written to FILE and
+// summarized per thread and, for JavaScript, per function (bench/trace_summary.mjs).
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -30,6 +41,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     mbit: { type: 'string', default: '100,400' },
     built: { type: 'boolean', default: false },
+    trace: { type: 'string' },
   },
 });
 
@@ -174,6 +186,70 @@ const runOptions = {
 // warm-up: the worker's modules and the wasm binary are compiled once
 const first = await page.evaluate((o) => window.lxmertApp.run(o), runOptions);
 if (!first.ok) throw new Error(JSON.stringify(first.error));
+if (values.trace) {
+  const { traceLoad } = await import('./trace_summary.mjs');
+  await traceLoad(browser, page, runOptions, values.trace);
+  await browser.close();
+  await (vite.close?.() ?? new Promise((r) => vite.httpServer.close(r)));
+  server.close();
+  process.exit(0);
+}
+// CPU the whole machine spent (all processes: Chromium's, this server's, the kernel's), in
+// seconds, from /proc/stat (Linux; null elsewhere): run under the CPU lock, it is ours.
+function cpuSeconds() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1);
+    const [user, nice, system, , , irq, softirq, steal] = f.map(Number);
+    return (user + nice + system + irq + softirq + steal) / 100;
+  } catch {
+    return null;
+  }
+}
+// CPU per thread of every process (Linux /proc; empty elsewhere), by process kind and thread
+// name: Chromium's renderer / network service / browser, this Node process (server, Vite).
+function threadTicks() {
+  const out = new Map();
+  let pids;
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    let kind;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (/chrom/.test(cmd)) {
+        const type = /--type=([\w-]+)/.exec(cmd)?.[1] ?? 'browser';
+        const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1];
+        kind = `chromium ${sub ? sub.replace(/\.mojom\.\w+$/, '') : type}`;
+      } else if (Number(pid) === process.pid) kind = 'bench node (server, vite)';
+      else kind = 'other';
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const close = st.lastIndexOf(')');
+        const name = st.slice(st.indexOf('(') + 1, close).replace(/\d+$/, '#');
+        const f = st.slice(close + 2).split(' ');
+        out.set(`${pid}/${tid}`, { group: `${kind}: ${name}`, ticks: +f[11] + +f[12] });
+      }
+    } catch {
+      // the process or thread ended meanwhile
+    }
+  }
+  return out;
+}
+function ticksBetween(a, b) {
+  const by = new Map();
+  for (const [k, v] of b) {
+    const d = v.ticks - (a.get(k)?.ticks ?? 0);
+    if (d > 0) by.set(v.group, (by.get(v.group) ?? 0) + d / 100);
+  }
+  return [...by]
+    .sort((x, y) => y[1] - x[1])
+    .filter(([, s]) => s >= 0.05)
+    .map(([g, s]) => `${g} ${s.toFixed(2)}`)
+    .join(', ');
+}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rates = [0, ...values.mbit.split(',').filter(Boolean).map(Number)];
 const results = [];
@@ -183,9 +259,25 @@ for (const mbit of rates) {
   const ready = [];
   const phases = [];
   const answers = [];
+  const cpuDl = [];
+  const cpuLoad = [];
   for (let i = 0; i < Number(values.runs); i++) {
+    const th0 = threadTicks();
+    const c0 = cpuSeconds();
     dl.push(await page.evaluate(([b, f]) => window.lxmertApp.download(b, f), [base, files]));
+    const c1 = cpuSeconds();
+    const th1 = threadTicks();
     const r = await page.evaluate((o) => window.lxmertApp.run(o), runOptions);
+    const c2 = cpuSeconds();
+    const th2 = threadTicks();
+    if (th0.size) {
+      console.log(`  CPU s by thread, download: ${ticksBetween(th0, th1)}`);
+      console.log(`  CPU s by thread, load + answers: ${ticksBetween(th1, th2)}`);
+    }
+    if (c0 !== null) {
+      cpuDl.push(c1 - c0);
+      cpuLoad.push(c2 - c1);
+    }
     if (!r.ok) throw new Error(JSON.stringify(r.error));
     ready.push(r.readyMs);
     phases.push(r.phases);
@@ -197,7 +289,11 @@ for (const mbit of rates) {
         `${p.filesAnnouncedAt}, last byte at ${p.lastByteAt}, built at ${p.builtAt}, ready at ` +
         `${p.readyAt}; sha256 ${p.hashMs} ms in all, warm-up ${p.warmUpMs} ms); answers ` +
         r.answerMs.map((x) => x.toFixed(0)).join(', ') +
-        ' ms',
+        ' ms' +
+        (cpuDl.length
+          ? `; CPU (all processes) download ${cpuDl.at(-1).toFixed(1)} s, load + answers ` +
+            `${cpuLoad.at(-1).toFixed(1)} s`
+          : ''),
     );
   }
   const m = (k) => median(phases.map((p) => p[k]));
@@ -217,6 +313,9 @@ for (const mbit of rates) {
       hashMs: m('hashMs'),
       warmUpMs: m('warmUpMs'),
     },
+    cpuSeconds: cpuDl.length
+      ? { download: Number(median(cpuDl).toFixed(1)), load: Number(median(cpuLoad).toFixed(1)) }
+      : undefined,
     firstAnswerMs: Math.round(median(answers.map((a) => a[0]))),
     steadyAnswerMs: Math.round(median(answers.map((a) => median(a.slice(1))))),
   });

@@ -33,6 +33,7 @@ import {
 import { gpuWeightFormat } from '../weights/manifest.js';
 import { isNode } from '../../kernels/runtime/node_gpu.js';
 import { openCacheStore } from './cache.js';
+import { FetchPool, fetchWorkerAvailable } from './fetch_pool.js';
 import { detectorFolderOrNull, folderOrNull } from './sources.js';
 import { ProgressAccount } from './progress.js';
 import type {
@@ -258,12 +259,28 @@ export class VqaEngine {
         phases.hashMs += performance.now() - t;
       }
     };
+    const retry = { stallTimeoutMs: timeoutMs };
+    // Browsers: URLs are fetched and hashed in a worker of their own (see fetch_pool.ts).
+    const pool =
+      options.fetchWorker !== false &&
+      (!files || options.detector !== undefined) &&
+      fetchWorkerAvailable()
+        ? new FetchPool({
+            retry,
+            onWarning: warn,
+            // Two readers even on two cores: receiving is most of a load's CPU (measured in
+            // BENCHMARKS.md, issue 10), and one thread alone takes longer than the network.
+            threads: Math.min(2, globalThis.navigator?.hardwareConcurrency || 1),
+          })
+        : null;
     const common: LoadOptions = {
       onWarning: warn,
       signal,
       concurrency: options.concurrency,
-      retry: { stallTimeoutMs: timeoutMs },
+      retry,
+      ...(pool ? { reader: (base: URL) => pool.reader(base) } : {}),
     };
+    const urlSha256 = timed(pool?.sha256 ?? subtleSha256);
 
     // Device weights are made ahead once the backend runs (the storage of Linear weights
     // depends on it); weights that arrive before that wait for it.
@@ -295,7 +312,7 @@ export class VqaEngine {
               store: files ? undefined : store,
               ...(files
                 ? { readFile: files.readFile, sha256: timed(files.sha256 ?? subtleSha256) }
-                : { sha256: timed(subtleSha256) }),
+                : { sha256: urlSha256 }),
             },
           ),
       options.detector === undefined
@@ -304,10 +321,11 @@ export class VqaEngine {
             ...common,
             onProgress: detectorFile,
             store,
-            sha256: timed(subtleSha256),
+            sha256: urlSha256,
           }),
     ]).catch((e: unknown) => {
       stop.abort(e);
+      pool?.dispose();
       throw e;
     });
     opened?.announce();
@@ -340,11 +358,13 @@ export class VqaEngine {
       backendReady,
       selfLoading ? selfLoading.load({ onProgress: modelFile, signal }) : opened!.load(),
       detectorOpened?.load(),
-    ]).catch((e: unknown) => {
-      stop.abort(e);
-      ahead.source?.release(); // what was made ahead
-      throw e;
-    });
+    ])
+      .catch((e: unknown) => {
+        stop.abort(e);
+        ahead.source?.release(); // what was made ahead
+        throw e;
+      })
+      .finally(() => pool?.dispose());
     phases.lastByteAt = since();
     try {
       return await VqaEngine.finish(options, loaded, detectorWeights, backend, ahead.source, {

@@ -145,6 +145,7 @@ export class LxmertVqa {
       'labels',
       'timeoutMs',
       'concurrency',
+      'fetchWorker',
       'warmUp',
     ] as const;
     for (const k of keys) if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];

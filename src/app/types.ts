@@ -71,6 +71,12 @@ export interface LxmertVqaLoadOptions {
   /** Shards fetched at once (default 4). */
   concurrency?: number;
   /**
+   * Browsers: fetch and sha256-check the files in a worker of their own (default true), so
+   * that the thread building the model only turns verified bytes into weights (receiving a
+   * body costs a browser's reading thread much CPU). false: read them in the model's thread.
+   */
+  fetchWorker?: boolean;
+  /**
    * One forward on placeholder inputs before `ready` (default true), so that the first answer
    * costs what the following ones do (wasm: XNNPACK packs its weights; webgpu: shaders compile).
    */
@@ -178,7 +184,10 @@ export interface LoadPhases {
   builtAt: number;
   /** After the warm-up: `ready`. */
   readyAt: number;
-  /** sha256 of every file, summed (it runs while the other files download). */
+  /**
+   * sha256 in the loading thread, summed (it runs while the other files download): with the
+   * fetch worker only cached files are hashed there.
+   */
   hashMs: number;
   /** The warm-up forward (0 with `warmUp: false`). */
   warmUpMs: number;

@@ -56,11 +56,22 @@ export function encodeFloat16(values: Float32Array): Uint8Array {
   return out;
 }
 
-/** binary16 little-endian bytes → the bit patterns, one Uint16 each (copying). */
+/** Whether typed arrays here are little-endian (every browser and Node platform in practice). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * binary16 little-endian bytes → the bit patterns, one Uint16 each: a view on `bytes` when it
+ * is 2-byte aligned on a little-endian host (read-only by convention: it shares the bytes),
+ * else a copy.
+ */
 export function float16Bits(bytes: Uint8Array): Uint16Array {
   const n = bytes.byteLength >> 1;
+  if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+    return new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+  }
   const bits = new Uint16Array(n);
-  for (let i = 0, j = 0; i < n; i++, j += 2) bits[i] = bytes[j] | (bytes[j + 1] << 8);
+  if (LITTLE_ENDIAN) new Uint8Array(bits.buffer).set(bytes.subarray(0, 2 * n));
+  else for (let i = 0, j = 0; i < n; i++, j += 2) bits[i] = bytes[j] | (bytes[j + 1] << 8);
   return bits;
 }
 

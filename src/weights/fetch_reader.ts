@@ -88,7 +88,14 @@ async function readOnce(
     arm();
     let res: Response;
     try {
-      res = await fetchFn(url, { signal: local.signal });
+      // A file of known size (a shard: model.json gives its size and sha256) bypasses the
+      // HTTP cache: the loader's content-addressed store is the cache, and `cache: false`
+      // means none; writing 100s of MB into the browser's disk cache as well costs its network
+      // service about as much CPU again as receiving them.
+      res = await fetchFn(url, {
+        signal: local.signal,
+        ...(expected !== undefined ? { cache: 'no-store' as const } : {}),
+      });
     } catch (e) {
       if (aborted(signal)) throw abortReason(signal!);
       if (stalled) throw new Transient(`no response within ${stallMs} ms`);
@@ -111,55 +118,89 @@ async function readOnce(
         url.href,
       );
     }
-    // The buffer grows with the bytes that actually came (never to more than model.json's
-    // size): an untrusted size is never allocated up front.
     const cap = expected ?? MAX_UNSIZED_BYTES;
-    let buf = new Uint8Array(Math.min(cap, Number(announced) || 1 << 16));
     let loaded = 0;
-    const reader = res.body!.getReader();
-    let checkedHtml = false;
-    for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (e) {
-        if (aborted(signal)) throw abortReason(signal!);
-        if (stalled) throw new Transient(`stalled: no bytes for ${stallMs} ms at ${loaded} bytes`);
-        throw new Transient(`connection lost at ${loaded} bytes (${(e as Error).message})`);
-      }
-      if (chunk.done) break;
-      arm();
-      const value = chunk.value;
-      if (!checkedHtml) {
-        checkedHtml = true;
-        if (expected !== undefined && looksLikeHtml(res.headers.get('content-type'), value)) {
-          await reader.cancel();
-          throw new WeightsError(
-            'the server sent an HTML page instead of the file (a missing file behind a ' +
-              'single-page-app fallback?)',
-            url.href,
-          );
-        }
-      }
-      if (loaded + value.byteLength > cap) {
-        // Stop reading at once: a server that sends more than announced gets no more of our memory.
-        await reader.cancel();
+    const body = res.body!;
+    const lost = (e: unknown) => {
+      if (aborted(signal)) return abortReason(signal!);
+      if (stalled) return new Transient(`stalled: no bytes for ${stallMs} ms at ${loaded} bytes`);
+      return new Transient(`connection lost at ${loaded} bytes (${(e as Error).message})`);
+    };
+    const tooMany = () =>
+      new WeightsError(
+        expected !== undefined
+          ? `more than the ${expected} bytes model.json announces arrived; stopped reading`
+          : `more than ${cap} bytes; stopped reading`,
+        url.href,
+      );
+    const notHtml = async (first: Uint8Array, cancel: () => Promise<void>) => {
+      if (expected !== undefined && looksLikeHtml(res.headers.get('content-type'), first)) {
+        await cancel();
         throw new WeightsError(
-          expected !== undefined
-            ? `more than the ${expected} bytes model.json announces arrived; stopped reading`
-            : `more than ${cap} bytes; stopped reading`,
+          'the server sent an HTML page instead of the file (a missing file behind a ' +
+            'single-page-app fallback?)',
           url.href,
         );
       }
-      if (loaded + value.byteLength > buf.byteLength) {
-        const want = Math.max(buf.byteLength * 2, loaded + value.byteLength);
-        const bigger = new Uint8Array(Math.min(cap, want));
-        bigger.set(buf.subarray(0, loaded));
-        buf = bigger;
+    };
+    let buf: Uint8Array;
+    const byob = expected !== undefined ? byobReader(body) : null;
+    if (byob) {
+      // Bytes read straight into the file's buffer (model.json's size, one byte over so that a
+      // longer body shows at once): no chunk is allocated or copied again.
+      let space: ArrayBuffer = new ArrayBuffer(cap + 1);
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
+        try {
+          chunk = await byob.read(new Uint8Array(space, loaded, space.byteLength - loaded));
+        } catch (e) {
+          throw lost(e);
+        }
+        if (chunk.value) space = chunk.value.buffer; // the view's buffer, transferred back
+        if (chunk.done) break;
+        arm();
+        const n = chunk.value.byteLength;
+        if (loaded === 0 && n > 0) await notHtml(chunk.value, () => byob.cancel());
+        loaded += n;
+        if (loaded > cap) {
+          // Stop reading at once: a server that sends more than announced gets no more memory.
+          await byob.cancel();
+          throw tooMany();
+        }
+        onBytes(loaded);
       }
-      buf.set(value, loaded);
-      loaded += value.byteLength;
-      onBytes(loaded);
+      buf = new Uint8Array(space, 0, loaded);
+    } else {
+      // The buffer grows with the bytes that actually came (never to more than model.json's
+      // size): an untrusted size is never allocated up front.
+      buf = new Uint8Array(Math.min(cap, Number(announced) || 1 << 16));
+      const reader = body.getReader();
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          throw lost(e);
+        }
+        if (chunk.done) break;
+        arm();
+        const value = chunk.value;
+        if (loaded === 0) await notHtml(value, () => reader.cancel());
+        if (loaded + value.byteLength > cap) {
+          // Stop reading at once: a server that sends more than announced gets no more memory.
+          await reader.cancel();
+          throw tooMany();
+        }
+        if (loaded + value.byteLength > buf.byteLength) {
+          const want = Math.max(buf.byteLength * 2, loaded + value.byteLength);
+          const bigger = new Uint8Array(Math.min(cap, want));
+          bigger.set(buf.subarray(0, loaded));
+          buf = bigger;
+        }
+        buf.set(value, loaded);
+        loaded += value.byteLength;
+        onBytes(loaded);
+      }
     }
     if (expected !== undefined && loaded !== expected) {
       throw new WeightsError(`${loaded} bytes, model.json says ${expected}`, url.href);
@@ -168,6 +209,15 @@ async function readOnce(
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** A BYOB reader on `body` when it is a byte stream (Chromium's and Node's fetch), else null. */
+function byobReader(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {
+  try {
+    return body.getReader({ mode: 'byob' });
+  } catch {
+    return null; // not a byte stream: the default reader below
   }
 }
 

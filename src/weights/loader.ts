@@ -65,6 +65,11 @@ export interface LoadOptions {
   onProgress?: ProgressCallback;
   /** Read files through this instead of fetch (paths relative to the model folder). */
   readFile?: FileReader;
+  /**
+   * How files under a URL are read when there is no `readFile` (default: fetchReader over
+   * `fetch` with `retry`); src/app passes one that fetches and hashes in another thread.
+   */
+  reader?: (base: URL) => FileReader;
   /** sha256 in lower-case hex (default crypto.subtle). */
   sha256?: (bytes: Uint8Array) => Promise<string>;
   /** Aborts fetches and the load; the promise rejects with the signal's reason. */
@@ -150,7 +155,9 @@ export async function openFolder(
       );
     }
     manifestUrl = new URL(MANIFEST_FILE, base).href;
-    read = fetchReader(base, options.fetch ?? globalThis.fetch, options.retry);
+    read = options.reader
+      ? options.reader(base)
+      : fetchReader(base, options.fetch ?? globalThis.fetch, options.retry);
   }
   const reader = read;
   const sha256 = options.sha256 ?? subtleSha256;
@@ -240,21 +247,45 @@ export async function openFolder(
     signal.throwIfAborted();
     const group = manifest.weightsManifest[0];
     // Shards are fetched `concurrency` at a time and consumed in order: the weights are
-    // concatenated across them, so each weight is decoded the moment its last byte is in.
+    // concatenated across them, so each weight is decoded the moment its last byte is in. A
+    // weight inside one shard is decoded from a view on the shard's bytes (no copy); only one
+    // that spans shards is gathered into a buffer of its own.
     const weights = new Map<string, RawTensor>();
     let wi = 0;
-    let buf = new Uint8Array(group.weights.length ? weightByteLength(group.weights[0]) : 0);
+    let buf: Uint8Array | null = null; // the spanning weight being gathered
     let filled = 0;
-    const advance = () => {
-      while (wi < group.weights.length && filled === buf.byteLength) {
-        const w = group.weights[wi];
-        const t = decode(w, buf);
-        weights.set(w.name, t);
-        options.onWeight?.(w.name, t);
-        wi++;
-        filled = 0;
-        buf = new Uint8Array(wi < group.weights.length ? weightByteLength(group.weights[wi]) : 0);
+    const emit = (bytes: Uint8Array) => {
+      const w = group.weights[wi];
+      const t = decode(w, bytes);
+      weights.set(w.name, t);
+      options.onWeight?.(w.name, t);
+      wi++;
+    };
+    /** Consume `bytes` (the next shard's) into the weights they complete. */
+    const consume = (bytes: Uint8Array) => {
+      let p = 0;
+      for (;;) {
+        // weights of no bytes, and those that lie wholly in what is left
+        while (wi < group.weights.length && !buf) {
+          const n = weightByteLength(group.weights[wi]);
+          if (n > bytes.byteLength - p) break;
+          emit(bytes.subarray(p, p + n));
+          p += n;
+        }
+        if (p >= bytes.byteLength || wi >= group.weights.length) break;
+        buf ??= new Uint8Array(weightByteLength(group.weights[wi]));
+        const n = Math.min(bytes.byteLength - p, buf.byteLength - filled);
+        buf.set(bytes.subarray(p, p + n), filled);
+        filled += n;
+        p += n;
+        if (filled === buf.byteLength) {
+          emit(buf);
+          buf = null;
+          filled = 0;
+        }
       }
+      if (p < bytes.byteLength)
+        throw new WeightsError('shards hold more bytes than the weights', href);
     };
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
     const pending: Promise<Uint8Array>[] = [];
@@ -271,20 +302,13 @@ export async function openFolder(
       return p;
     });
     try {
-      advance();
+      consume(new Uint8Array(0)); // weights of no bytes before the first shard
       for (let i = 0; i < concurrency; i++) start(i);
       for (let i = 0; i < manifest.shards.length; i++) {
         const bytes = await pending[i];
-        pending[i] = undefined as never; // let the shard's bytes go once consumed
+        pending[i] = undefined as never; // the weights keep what they view of the shard
         start(i + concurrency);
-        let p = 0;
-        while (p < bytes.byteLength) {
-          const n = Math.min(bytes.byteLength - p, buf.byteLength - filled);
-          buf.set(bytes.subarray(p, p + n), filled);
-          filled += n;
-          p += n;
-          advance();
-        }
+        consume(bytes);
         signal.throwIfAborted();
       }
       if (wi !== group.weights.length) {

@@ -236,6 +236,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('LxmertVqa in headless Chromium', { timeout
     expect(r.worker).toBe(true);
     expect(r.backend).toBe('wasm');
     expectNodeAnswers(r, 1e-3);
+    // the shards were fetched and hashed in the fetch worker (nested in the model's worker)
+    expect(r.warnings.filter((w) => /fetch worker/.test(w))).toEqual([]);
     // No main-thread task over 50 ms while the worker loads and answers. On a machine whose
     // run queue is longer than 2 per core, tiny tasks get stretched by the scheduler, so there
     // the bar is what the same load and answer cost in the page (worker: false).

@@ -82,4 +82,18 @@ describe('encodeFloat16 / float16Bits / decodeFloat16', () => {
     expect(Array.from(float16Bits(bytes))).toEqual([0x3c00, 0xc000, 0x7bff]);
     expect(Array.from(decodeFloat16(float16Bits(bytes)))).toEqual([1, -2, 65504]);
   });
+
+  it('reads aligned bytes in place and unaligned ones through a copy', () => {
+    const buf = new Uint8Array(9);
+    buf.set([0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b], 2); // aligned at 2
+    const aligned = float16Bits(buf.subarray(2, 8));
+    expect(Array.from(aligned)).toEqual([0x3c00, 0xc000, 0x7bff]);
+    expect(aligned.buffer).toBe(buf.buffer); // a view: no copy
+    buf.copyWithin(3, 2, 8); // now at odd offset 3
+    const unaligned = float16Bits(buf.subarray(3, 9));
+    expect(Array.from(unaligned)).toEqual([0x3c00, 0xc000, 0x7bff]);
+    expect(unaligned.buffer).not.toBe(buf.buffer);
+    // an odd byte count: the last byte is ignored, as before
+    expect(Array.from(float16Bits(buf.subarray(3, 8)))).toEqual([0x3c00, 0xc000]);
+  });
 });

@@ -143,6 +143,37 @@ describe('streaming loader faults', () => {
     expect(w2).toEqual(['cache write failed (quota exceeded); going on without the cache']);
   });
 
+  it('reads a body that is not a byte stream through the default reader, with the same checks', async () => {
+    // Node's fetch bodies are byte streams (read into the file's buffer); this one is not.
+    const plain: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!res.body) return res;
+      const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>());
+      expect(() => body.getReader({ mode: 'byob' })).toThrow(TypeError);
+      return new Response(body, { status: res.status, headers: res.headers });
+    };
+    faults.clear();
+    const viaBytes = await loadConverted(base, fast);
+    const viaPlain = await loadConverted(base, { ...fast, fetch: plain });
+    expect([...viaPlain.weights.keys()]).toEqual([...viaBytes.weights.keys()]);
+    for (const [name, t] of viaBytes.weights) {
+      expect(
+        Buffer.from(viaPlain.weights.get(name)!.bytes).equals(Buffer.from(t.bytes)),
+        name,
+      ).toBe(true);
+    }
+    for (const [fault, msg] of [
+      ['oversize', /more than the \d+ bytes model\.json announces arrived; stopped reading/],
+      ['html', /HTML page instead of the file/],
+    ] as const) {
+      faults.clear();
+      faults.set(`/m/${shards[1].path}`, fault);
+      const e = await loadConverted(base, { ...fast, fetch: plain }).catch((x: unknown) => x);
+      expect((e as Error).message, fault).toMatch(msg);
+    }
+    faults.clear();
+  });
+
   it('an abort stops the load with its reason', async () => {
     const ctl = new AbortController();
     const p = loadConverted(base, {
