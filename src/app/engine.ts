@@ -10,7 +10,7 @@ import type { RawTensor } from '../codec/raw_tensor.js';
 import { GeneralizedRCNN, type FrcnnConfig } from '../detector/index.js';
 import type { ImageInput } from '../features/image.js';
 import { buildModel } from '../model/index.js';
-import { warmUp } from '../model/warm_up.js';
+import { threadsReady, warmUp } from '../model/warm_up.js';
 import {
   defaultLinearFormat,
   preparedWeightSource,
@@ -172,6 +172,17 @@ function detectedRegions(r: ImageRegions, names: VgNames | null): DetectedRegion
     out.attributeLabels = Array.from(d.attrIds, (id) => names.attributes[id] ?? `attribute ${id}`);
   }
   return out;
+}
+
+/** The warm-up's question (padded to the pipeline's 20 tokens like any other). */
+const WARM_UP_QUESTION = 'what is in the picture?';
+
+/** 36 placeholder regions (zero features, whole-image boxes) of `featureDim` values each. */
+function placeholderRegions(featureDim: number): VisualInput {
+  const numBoxes = 36;
+  const boxes = new Float32Array(numBoxes * 4);
+  for (let i = 0; i < numBoxes; i++) boxes.set([0, 0, 1, 1], i * 4);
+  return { features: new Float32Array(numBoxes * featureDim), boxes, numBoxes };
 }
 
 function isRegions(x: VisualInput | ImageInput): x is VisualInput {
@@ -470,7 +481,14 @@ export class VqaEngine {
       });
       if (options.warmUp !== false) {
         const t = performance.now();
-        await warmUp(net); // the pipeline's shapes: 20 tokens, 36 regions
+        if (backend.backend === 'webgpu') {
+          await warmUp(net); // every shader compiled ahead, in parallel: 20 tokens, 36 regions
+        } else {
+          // One whole answer on placeholder regions: besides the forward, the JS a first
+          // question runs (tokenizer, top-k), which a bare forward left to the first answer.
+          await threadsReady();
+          await pipeline.answer(WARM_UP_QUESTION, placeholderRegions(cfg.visualFeatDim));
+        }
         phases.warmUpMs = Math.round(performance.now() - t);
       }
     } catch (e) {

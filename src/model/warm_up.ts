@@ -37,6 +37,14 @@ function size(name: string, v: number | undefined, fallback: number, max: number
   return n;
 }
 
+/**
+ * On wasm, resolves once the WASM GEMM kernel's helper threads have started (they start only
+ * while this thread yields to its event loop); elsewhere at once.
+ */
+export async function threadsReady(): Promise<void> {
+  if (tf.getBackend() === 'wasm') await gemmEngine()?.whenReady();
+}
+
 /** Prepare `model` for questions of the given shapes (see the file comment). */
 export async function warmUp(
   model: WarmUpModel,
@@ -54,8 +62,7 @@ export async function warmUp(
     visualPos: tf.zeros([b, v, cfg.visualPosDim]) as tf.Tensor3D,
   }));
   try {
-    // The WASM GEMM kernel's helper threads start while we yield here.
-    if (tf.getBackend() === 'wasm') await gemmEngine()?.whenReady();
+    await threadsReady();
     return await compileAhead(() => model.answerScores(inputs, { validate: false }));
   } finally {
     tf.dispose(Object.values(inputs));
