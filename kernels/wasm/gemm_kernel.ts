@@ -36,6 +36,19 @@ const TILE_ROWS = 4;
 const TALL_K_UNROLL = 4;
 /** K must be a multiple of this (the engine pads A's rows and B's panels with zeros). */
 export const GEMM_K_MULTIPLE = 4;
+/** Output columns per packed B panel. */
+export const GEMM_PANEL_COLUMNS = 8;
+
+/**
+ * The packed layout of a Linear layer [out, inF]: K as the kernel takes it (inF padded with zero
+ * rows) and the number of panels (out padded with zero columns).
+ */
+export function gemmPanelLayout(inF: number, out: number): { kPad: number; panels: number } {
+  return {
+    kPad: Math.ceil(inF / GEMM_K_MULTIPLE) * GEMM_K_MULTIPLE,
+    panels: Math.ceil(out / GEMM_PANEL_COLUMNS),
+  };
+}
 
 /** The tile height for an M-row product: fewest leftover rows, then the taller tile. */
 export function tileRowsFor(m: number): number {
