@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerKernelFlags, WASM_THREADS_FLAG } from '../flags.js';
 import { kernelLog } from '../runtime/log.js';
-import { GEMM_ACT, gemmModuleBytes, tileRowsFor } from './gemm_kernel.js';
+import { GEMM_ACT, gemmModuleBytes, gemmPanelLayout, tileRowsFor } from './gemm_kernel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
@@ -152,7 +152,7 @@ onmessage = (e) => {
 export interface PackedGemm {
   readonly inFeatures: number;
   readonly outFeatures: number;
-  /** in rounded up to even (the kernel takes k two at a time). */
+  /** in rounded up to a multiple of GEMM_K_MULTIPLE (gemmPanelLayout; k goes several at a time). */
   readonly kPad: number;
   /** ceil(out / 8). */
   readonly panels: number;
@@ -440,8 +440,7 @@ export class GemmEngine {
     inF: number,
   ): PackedGemm {
     const half = weight instanceof Uint16Array;
-    const kPad = inF + (inF & 1);
-    const panels = Math.ceil(out / 8);
+    const { kPad, panels } = gemmPanelLayout(inF, out);
     const wBytes = panels * kPad * (half ? 16 : 32);
     const w = this.alloc(wBytes);
     const b = this.alloc(panels * 32);

@@ -10,10 +10,11 @@
  *   attention(q, k, v, mask, out, s, Lq, Lk, ldq, ldk, ldv, ldo, dh, heads, scale, u0, u1)
  *   softmax(scale · q·kᵀ + mask) · v for units u = n·heads + head in [u0, u1)
  *
- * A is [M, K] row-major float32 (K even), B is packed in panels of 8 output columns
- * (`bp + p·K·32` holds B[k, 8p..8p+8] for k = 0..K-1, one 32-byte row per k), bias and C are
- * padded to whole panels (C row stride `ldc` floats). Rows go 4 at a time (8 v128 accumulators;
- * k unrolled by 2), then one at a time. The multiply-add is f32x4.relaxed_madd (a fused
+ * A is [M, K] row-major float32 (K a multiple of GEMM_K_MULTIPLE), B is packed in panels of 8
+ * output columns (`bp + p·K·32` holds B[k, 8p..8p+8] for k = 0..K-1, one 32-byte row per k),
+ * bias and C are padded to whole panels (C row stride `ldc` floats). Rows go ROWS at a time
+ * (2·ROWS v128 accumulators; k unrolled by 2 in 4-row tiles, by 4 in taller ones), then one at
+ * a time. The multiply-add is f32x4.relaxed_madd (a fused
  * multiply-add where the CPU has one) in the relaxed-SIMD build, f32x4.mul + f32x4.add in the
  * SIMD128 build. All offsets are byte offsets into the imported memory.
  */
@@ -24,12 +25,30 @@ export const GEMM_ACT = { linear: 0, gelu: 1 } as const;
 
 /**
  * Rows per register tile (ROWS × 8 accumulators in 2·ROWS v128 locals): one GEMM export per
- * count (gemm4, gemm6; gemm_f16_4, gemm_f16_6), the engine picks the one that leaves fewest rows
- * to the one-row loop (36 rows: 6, 20 rows: 4). Measured on the lxmert-base shapes (BENCHMARKS.md,
- * issue 11): 6-row tiles beat 4 at 36 rows; 5-row tiles at 20 rows were not reliably better.
+ * count (gemm4, gemm5, gemm6; gemm_f16_4, …), the engine picks the one that leaves fewest rows
+ * to the one-row loop, then the taller (36 rows: 6, 20 rows: 5, 56 rows: 4). Measured on the
+ * lxmert-base shapes (BENCHMARKS.md, issue 11): 6-row tiles beat 4 at 36 rows; with k unrolled
+ * by 4, 5-row tiles at 20 rows beat 4-row ones by 7–12% in Node (SIMD128) and tie in Chromium.
  */
-export const GEMM_TILE_ROWS = [4, 6] as const;
+export const GEMM_TILE_ROWS = [4, 5, 6] as const;
 const TILE_ROWS = 4;
+/** k per loop iteration in tiles of more than 4 rows (4-row tiles take k two at a time). */
+const TALL_K_UNROLL = 4;
+/** K must be a multiple of this (the engine pads A's rows and B's panels with zeros). */
+export const GEMM_K_MULTIPLE = 4;
+/** Output columns per packed B panel. */
+export const GEMM_PANEL_COLUMNS = 8;
+
+/**
+ * The packed layout of a Linear layer [out, inF]: K as the kernel takes it (inF padded with zero
+ * rows) and the number of panels (out padded with zero columns).
+ */
+export function gemmPanelLayout(inF: number, out: number): { kPad: number; panels: number } {
+  return {
+    kPad: Math.ceil(inF / GEMM_K_MULTIPLE) * GEMM_K_MULTIPLE,
+    panels: Math.ceil(out / GEMM_PANEL_COLUMNS),
+  };
+}
 
 /** The tile height for an M-row product: fewest leftover rows, then the taller tile. */
 export function tileRowsFor(m: number): number {
@@ -187,8 +206,9 @@ function gemmFunction(relaxed: boolean, f16 = false, ROWS = TILE_ROWS): Function
     f.get('a').get('i').i32(r).op('i32.add').get('rowb').op('i32.mul').op('i32.add').set(`pa${r}`);
   }
   f.get('pc').set('pb');
-  f.get('K').i32(1).op('i32.shr_u').set('k');
-  f.op('loop'); // k, two at a time
+  const kStep = ROWS <= 4 ? 2 : TALL_K_UNROLL;
+  f.get('K').i32(Math.log2(kStep)).op('i32.shr_u').set('k');
+  f.op('loop'); // k, kStep at a time
   if (ROWS <= 4) {
     // all four B vectors of k and k+1 live at once: 2·ROWS + 5 ≤ 13 v128 registers
     f.get('pb').simd('v128.load', V128).set('b0');
@@ -205,25 +225,33 @@ function gemmFunction(relaxed: boolean, f16 = false, ROWS = TILE_ROWS): Function
       f.get(`pa${r}`).i32(8).op('i32.add').set(`pa${r}`);
     }
   } else {
-    // taller tiles: k, then k+1, two B vectors live (2·ROWS + 3 ≤ 15 of x64's 16 registers)
-    for (const half of [0, 1]) {
+    // taller tiles: k, k+1, … one at a time, two B vectors live (2·ROWS + 3 ≤ 15 of x64's 16
+    // registers); TALL_K_UNROLL k per iteration
+    for (let u = 0; u < TALL_K_UNROLL; u++) {
       f.get('pb')
-        .simd('v128.load', at(32 * half))
+        .simd('v128.load', at(32 * u))
         .set('b0');
       f.get('pb')
-        .simd('v128.load', at(32 * half + 16))
+        .simd('v128.load', at(32 * u + 16))
         .set('b1');
       for (let r = 0; r < ROWS; r++) {
         f.get(`pa${r}`)
-          .simd('v128.load32_splat', at(4 * half, 2))
+          .simd('v128.load32_splat', at(4 * u, 2))
           .set('av');
         madd(f, relaxed, 'av', 'b0', `c${r}0`);
         madd(f, relaxed, 'av', 'b1', `c${r}1`);
       }
     }
-    for (let r = 0; r < ROWS; r++) f.get(`pa${r}`).i32(8).op('i32.add').set(`pa${r}`);
+    for (let r = 0; r < ROWS; r++)
+      f.get(`pa${r}`)
+        .i32(4 * TALL_K_UNROLL)
+        .op('i32.add')
+        .set(`pa${r}`);
   }
-  f.get('pb').i32(64).op('i32.add').set('pb');
+  f.get('pb')
+    .i32(32 * kStep)
+    .op('i32.add')
+    .set('pb');
   f.get('k').i32(1).op('i32.sub').tee('k').branch('br_if', 0);
   f.op('end');
   for (let r = 0; r < ROWS; r++) {

@@ -13,7 +13,7 @@ import { MASK_MIN } from '../../../src/model/index.js';
 import { denseFallback } from '../../../kernels/fallback/dense.js';
 import type { Activation } from '../../../kernels/types.js';
 import { gemmEngine, gemmIsa } from '../../../kernels/wasm/gemm.js';
-import { gemmModuleBytes } from '../../../kernels/wasm/gemm_kernel.js';
+import { GEMM_K_MULTIPLE, gemmModuleBytes } from '../../../kernels/wasm/gemm_kernel.js';
 import {
   disposeLinearWeights,
   linearWeightBytes,
@@ -87,8 +87,10 @@ describe('WASM GEMM dense', () => {
     const tensors = tf.memory().numTensors;
     const w = makeLinearWeights(host(100, 50, 3), 'wasm-gemm');
     expect(tf.memory().numTensors, 'no tf tensor for a GEMM-packed layer').toBe(tensors);
-    // 13 panels × 50 rows × 8 floats + 13 × 8 bias floats, rounded to 64-byte blocks
-    expect(linearWeightBytes(w)).toBe(20800 + 448);
+    // 13 panels × 52 rows (50 padded to GEMM_K_MULTIPLE) × 8 floats + 13 × 8 bias floats,
+    // rounded to 64-byte blocks
+    expect(GEMM_K_MULTIPLE).toBe(4);
+    expect(linearWeightBytes(w)).toBe(21632 + 448);
     expect(engine.bytesHeld).toBe(held + linearWeightBytes(w));
     disposeLinearWeights(w);
     disposeLinearWeights(w); // twice is harmless
