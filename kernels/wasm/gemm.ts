@@ -2,7 +2,8 @@
  * The dense layer's matrix product on the WASM path, on our own GEMM kernel (gemm_kernel.ts)
  * rather than tfjs-backend-wasm's: that one runs XNNPACK single-threaded even in its threaded
  * build and keeps a second, packed copy of every weight. Here each weight lives once, packed in
- * 8-column panels in the kernel's own memory; a call copies x in and the result out.
+ * 8-column panels in the kernel's own memory (float32, float16 or int8 + row scales, as the model
+ * stores it); a call copies x in and the result out.
  *
  * The kernel is generated at first use: relaxed-SIMD (fused multiply-add) where
  * WebAssembly.validate accepts it, else SIMD128; without SIMD there is no engine (gemmEngine()
