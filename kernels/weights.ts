@@ -76,9 +76,13 @@ export function makeLinearWeights(host: HostLinear, format: StorageFormat = 'f32
   if (format === 'wasm-gemm') {
     const engine = gemmEngine();
     if (engine) {
-      // float16 stays float16 in the kernel's memory; int8 is widened to float32 there
-      const values = !(w instanceof Float32Array) && 'f16' in w ? w.f16 : hostFloat32(w);
-      const packed = engine.pack(values, host.bias, out, inF);
+      // float16 stays float16 in the kernel's memory, int8 stays int8 (+ its row scales)
+      const packed =
+        w instanceof Float32Array
+          ? engine.pack(w, host.bias, out, inF)
+          : 'f16' in w
+            ? engine.pack(w.f16, host.bias, out, inF)
+            : engine.packInt8(w, host.bias, out, inF);
       return { format, packed };
     }
     format = 'f32-in-out'; // no WASM SIMD here: the tf-op layout

@@ -2,7 +2,8 @@
  * The dense layer's matrix product on the WASM path, on our own GEMM kernel (gemm_kernel.ts)
  * rather than tfjs-backend-wasm's: that one runs XNNPACK single-threaded even in its threaded
  * build and keeps a second, packed copy of every weight. Here each weight lives once, packed in
- * 8-column panels in the kernel's own memory; a call copies x in and the result out.
+ * 8-column panels in the kernel's own memory (float32, float16 or int8 + row scales, as the model
+ * stores it); a call copies x in and the result out.
  *
  * The kernel is generated at first use: relaxed-SIMD (fused multiply-add) where
  * WebAssembly.validate accepts it, else SIMD128; without SIMD there is no engine (gemmEngine()
@@ -10,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerKernelFlags, WASM_THREADS_FLAG } from '../flags.js';
+import type { Int8Rows } from '../../src/codec/int8.js';
 import { kernelLog } from '../runtime/log.js';
 import { GEMM_ACT, gemmModuleBytes, gemmPanelLayout, tileRowsFor } from './gemm_kernel.js';
 
@@ -19,7 +21,8 @@ const ALIGN = 64;
 /**
  * The helpers' control block in the shared memory, 128 int32 at byte CONTROL: [0] job number
  * (helpers Atomics.wait on it), [1] kind (0 gemm, 1 attention), [2..19] the job's arguments
- * (gemm: a, bp, bias, c, M, K, ldc, act, float16?, panel buffer, tile rows)
+ * (gemm: a, bp, bias, c, M, K, ldc, act, dtype (0 float32, 1 float16, 2 int8), panel buffer,
+ * tile rows, int8 column scales)
  * (float ones as float32 bits), [20] claim word: job tag << 16 | next unit, [21] units,
  * [22] units per claim, [23] units done (the caller waits on it), [24] bytes of attention
  * scratch per thread, [25] units the helpers ran (a statistic), [26] how long (µs) a helper
@@ -87,6 +90,10 @@ function workOnJob(
     }
     if (c[1] === 0 && c[10] === 0) {
       ex['gemm' + c[12]](c[2], c[3], c[4], c[5], c[6], c[7], c[8], next, next + take, c[9]);
+    } else if (c[1] === 0 && c[10] === 2) {
+      const tmp = c[11] + index * c[24];
+      const gemm = ex['gemm_i8_' + c[12]];
+      gemm(c[2], c[3], c[4], c[5], c[6], c[7], c[8], next, next + take, c[9], tmp, c[13]);
     } else if (c[1] === 0) {
       const tmp = c[11] + index * c[24];
       const gemm = ex['gemm_f16_' + c[12]];
@@ -148,6 +155,14 @@ onmessage = (e) => {
   }
 };`;
 
+/** The gemm job's dtype word (control [10]) per PackedGemm dtype. */
+const JOB_DTYPE = { f32: 0, f16: 1, i8: 2 } as const;
+
+/** Bytes of an int8 weight block: the panels (one byte per weight), then 8 scales per panel. */
+function int8WeightBytes(panels: number, kPad: number): number {
+  return panels * kPad * 8 + panels * 32;
+}
+
 /** A Linear layer's weight and bias, packed in the engine's memory. */
 export interface PackedGemm {
   readonly inFeatures: number;
@@ -159,10 +174,15 @@ export interface PackedGemm {
   /** Byte offsets of the packed B panels and of the padded bias. */
   readonly weightOffset: number;
   readonly biasOffset: number;
-  /** Bytes held in the engine's memory (weight + bias). */
+  /** Bytes held in the engine's memory (weight + int8 scales + bias). */
   readonly bytes: number;
-  /** How B is stored: float32, or float16 bits (widened a panel at a time in the kernel). */
-  readonly dtype: 'f32' | 'f16';
+  /**
+   * How B is stored: float32, float16 bits or int8 values (both widened a panel at a time in
+   * the kernel; int8 times per-column scales).
+   */
+  readonly dtype: 'f32' | 'f16' | 'i8';
+  /** int8: byte offset of the scales (panels · 8 float32, after the panels in the same block). */
+  readonly scalesOffset: number;
   released: boolean;
 }
 
@@ -465,6 +485,51 @@ export class GemmEngine {
       biasOffset: b.offset,
       bytes: w.bytes + b.bytes,
       dtype: half ? 'f16' : 'f32',
+      scalesOffset: 0,
+      released: false,
+    };
+  }
+
+  /**
+   * Pack a Linear layer with symmetric per-output-row int8 weights (W[n, k] = q[n, k] ·
+   * scales[n], the layout of kernels/types.ts' Int8LinearWeights): the bytes are copied into
+   * panels as they are (one byte per weight, the float16 panel order) and the scales after them,
+   * with no float32 copy of the matrix anywhere. Free it with unpack().
+   */
+  packInt8(weight: Int8Rows, bias: Float32Array, out: number, inF: number): PackedGemm {
+    const { int8, scales } = weight;
+    if (int8.length !== out * inF || scales.length !== out) {
+      throw new RangeError(
+        `WASM GEMM int8: ${int8.length} values and ${scales.length} scales for [${out}, ${inF}]`,
+      );
+    }
+    const { kPad, panels } = gemmPanelLayout(inF, out);
+    const wBytes = int8WeightBytes(panels, kPad);
+    const w = this.alloc(wBytes);
+    const b = this.alloc(panels * 32);
+    const bytes = new Int8Array(this.memory.buffer);
+    bytes.fill(0, w.offset, w.offset + wBytes);
+    for (let n = 0; n < out; n++) {
+      const base = w.offset + (n >> 3) * kPad * 8 + (n & 7);
+      const row = n * inF;
+      for (let k = 0; k < inF; k++) bytes[base + k * 8] = int8[row + k];
+    }
+    const f = this.f32();
+    const sAt = w.offset + panels * kPad * 8;
+    f.set(scales, sAt / 4);
+    f.fill(0, b.offset / 4, b.offset / 4 + panels * 8);
+    f.set(bias.subarray(0, out), b.offset / 4);
+    this.heldBytes += w.bytes + b.bytes;
+    return {
+      inFeatures: inF,
+      outFeatures: out,
+      kPad,
+      panels,
+      weightOffset: w.offset,
+      biasOffset: b.offset,
+      bytes: w.bytes + b.bytes,
+      dtype: 'i8',
+      scalesOffset: sAt,
       released: false,
     };
   }
@@ -473,7 +538,10 @@ export class GemmEngine {
   unpack(p: PackedGemm): void {
     if (p.released) return;
     p.released = true;
-    const wBytes = p.panels * p.kPad * (p.dtype === 'f16' ? 16 : 32);
+    const wBytes =
+      p.dtype === 'i8'
+        ? int8WeightBytes(p.panels, p.kPad)
+        : p.panels * p.kPad * (p.dtype === 'f16' ? 16 : 32);
     this.release({ offset: p.weightOffset, bytes: Math.ceil(wBytes / ALIGN) * ALIGN });
     this.release({ offset: p.biasOffset, bytes: Math.ceil((p.panels * 32) / ALIGN) * ALIGN });
     this.heldBytes -= p.bytes;
@@ -562,6 +630,8 @@ export class GemmEngine {
   private runAlone(kind: 0 | 1, args: number[], units: number): void {
     const rows = args[10];
     if (kind === 0 && args[8] === 0) this.ex['gemm' + rows](...args.slice(0, 7), 0, units, args[7]);
+    else if (kind === 0 && args[8] === JOB_DTYPE.i8)
+      this.ex['gemm_i8_' + rows](...args.slice(0, 7), 0, units, args[7], args[9], args[11]);
     else if (kind === 0)
       this.ex['gemm_f16_' + rows](...args.slice(0, 7), 0, units, args[7], args[9]);
     else this.ex.attention(...args.slice(0, 15), 0, units);
@@ -616,14 +686,15 @@ export class GemmEngine {
     const cBytes = Math.ceil((m * ldc * 4) / ALIGN) * ALIGN;
     const threads = m * kPad * ldc >= this.minParallelMacs ? this.threads : 1;
     // float16 weights: one float32 panel buffer per thread after `extra`
-    const tmpStride = p.dtype === 'f16' ? Math.ceil((kPad * 32) / ALIGN) * ALIGN : 0;
+    const tmpStride = p.dtype !== 'f32' ? Math.ceil((kPad * 32) / ALIGN) * ALIGN : 0;
     const a = this.scratchArea(aBytes + cBytes + extra + threads * tmpStride);
     const c = a + aBytes;
     this.put(x, m, inF, a, kPad);
     const tmp = c + cBytes + extra;
-    const half = p.dtype === 'f16' ? 1 : 0;
+    const dtype = JOB_DTYPE[p.dtype];
     const rows = tileRowsFor(m);
-    const args = [a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, act, half, tmp, rows];
+    const args = [a, p.weightOffset, p.biasOffset, c, m, kPad, ldc, act, dtype, tmp, rows];
+    if (p.dtype === 'i8') args.push(p.scalesOffset);
     this.runJob(0, args, [], panels, threads, tmpStride);
     return { c, ldc, rest: c + cBytes };
   }

@@ -5,6 +5,10 @@
  *   C[m, 8p + j] = act(bias[8p + j] + Σ_k A[m, k] · B[k, 8p + j])   panels p in [p0, p1), all m
  *   (act 0: identity, 1: the exact-erf GELU, erf as a rational minimax fit, |error| < 4e-7)
  *
+ *   gemm_f16_ROWS(…, tmp), gemm_i8_ROWS(…, tmp, scales)   B as float16 bits / int8 values,
+ *   each panel widened into the thread's float32 buffer `tmp` first (int8: times the panel's 8
+ *   column scales at `scales + p·32`, so B[k, n] = q[n, k] · scales[n])
+ *
  *   add_layer_norm(x, ldx, r, g, b, out, M, N, eps)  out = LayerNorm(x + r) row by row
  *
  *   attention(q, k, v, mask, out, s, Lq, Lk, ldq, ldk, ldv, ldo, dh, heads, scale, u0, u1)
@@ -147,8 +151,14 @@ function halfToFloat(f: FunctionBuilder, v: string): void {
  * calling thread's float32 buffer `tmp` (K·32 bytes, stays in L1/L2) before the row tiles run
  * on it (export gemm_f16, one more parameter).
  */
-function gemmFunction(relaxed: boolean, f16 = false, ROWS = TILE_ROWS): FunctionBuilder {
-  const f = new FunctionBuilder(`${f16 ? 'gemm_f16_' : 'gemm'}${ROWS}`, [
+function gemmFunction(
+  relaxed: boolean,
+  f16 = false,
+  ROWS = TILE_ROWS,
+  i8 = false,
+): FunctionBuilder {
+  const name = i8 ? 'gemm_i8_' : f16 ? 'gemm_f16_' : 'gemm';
+  const f = new FunctionBuilder(`${name}${ROWS}`, [
     ['a', 'i32'],
     ['bp', 'i32'],
     ['bias', 'i32'],
@@ -159,10 +169,12 @@ function gemmFunction(relaxed: boolean, f16 = false, ROWS = TILE_ROWS): Function
     ['p0', 'i32'],
     ['p1', 'i32'],
     ['act', 'i32'],
-    ...(f16 ? [['tmp', 'i32'] as [string, 'i32']] : []),
+    ...(f16 || i8 ? [['tmp', 'i32'] as [string, 'i32']] : []),
+    ...(i8 ? [['scales', 'i32'] as [string, 'i32']] : []),
   ]);
   for (const n of ['p', 'i', 'k', 'pb', 'panel', 'rowb', 'pc', 'ca']) f.local(n, 'i32');
-  if (f16) f.local('hw', 'v128').local('hv', 'v128');
+  if (f16 || i8) f.local('hw', 'v128').local('hv', 'v128');
+  if (i8) f.local('s0', 'v128').local('s1', 'v128');
   for (const n of GELU_TEMPS) f.local(n, 'v128');
   for (const n of ['b0', 'b1', 'b2', 'b3', 'av', 'bi0', 'bi1']) f.local(n, 'v128');
   for (let r = 0; r < ROWS; r++)
@@ -176,7 +188,9 @@ function gemmFunction(relaxed: boolean, f16 = false, ROWS = TILE_ROWS): Function
   f.get('bias').get('p').i32(5).op('i32.shl').op('i32.add').tee('pc');
   f.simd('v128.load', V128).set('bi0');
   f.get('pc').simd('v128.load', at(16)).set('bi1');
-  if (f16) {
+  if (i8) {
+    widenInt8Panel(f);
+  } else if (f16) {
     // widen panel p (K rows of 8 halves) into tmp
     f.get('bp').get('p').get('K').i32(4).op('i32.shl').op('i32.mul').op('i32.add').set('pb');
     f.get('tmp').set('pc');
@@ -293,6 +307,34 @@ function gemmFunction(relaxed: boolean, f16 = false, ROWS = TILE_ROWS): Function
   f.branch('br', 0);
   f.op('end').op('end');
   return f;
+}
+
+/**
+ * gemm_i8's panel step: panel p of int8 B (K rows of 8 bytes, `bp + p·K·8`) into the thread's
+ * float32 buffer `tmp`, each byte i8 → i16 → i32 → f32 and times its column's scale
+ * (`scales + p·32`: 8 float32), so the row tiles read B[k, n] = q[n, k] · scales[n] (the
+ * dequantized weight, rounded once as on the tf-op path); leaves `pc` = tmp.
+ */
+function widenInt8Panel(f: FunctionBuilder): void {
+  f.get('scales').get('p').i32(5).op('i32.shl').op('i32.add').tee('pb');
+  f.simd('v128.load', V128).set('s0');
+  f.get('pb').simd('v128.load', at(16)).set('s1');
+  f.get('bp').get('p').get('K').i32(3).op('i32.shl').op('i32.mul').op('i32.add').set('pb');
+  f.get('tmp').set('pc');
+  f.get('K').set('k');
+  f.op('loop');
+  f.get('pb').simd('v128.load8x8_s', at(0, 3)).tee('hw');
+  f.simd('i32x4.extend_low_i16x8_s').simd('f32x4.convert_i32x4_s').get('s0').simd('f32x4.mul');
+  f.set('hv');
+  f.get('pc').get('hv').simd('v128.store', V128);
+  f.get('hw').simd('i32x4.extend_high_i16x8_s').simd('f32x4.convert_i32x4_s');
+  f.get('s1').simd('f32x4.mul').set('hv');
+  f.get('pc').get('hv').simd('v128.store', at(16));
+  f.get('pb').i32(8).op('i32.add').set('pb');
+  f.get('pc').i32(32).op('i32.add').set('pc');
+  f.get('k').i32(1).op('i32.sub').tee('k').branch('br_if', 0);
+  f.op('end');
+  f.get('tmp').set('pc');
 }
 
 /** h = lane0 + lane1 + lane2 + lane3 of v128 local `v`, left on the stack (f32). */
@@ -601,6 +643,7 @@ export function gemmModuleBytes(options: {
       addLayerNormFunction(),
       attentionFunction(),
       ...GEMM_TILE_ROWS.map((rows) => gemmFunction(options.relaxed, true, rows)),
+      ...GEMM_TILE_ROWS.map((rows) => gemmFunction(options.relaxed, false, rows, true)),
     ],
     {
       min: 1,

@@ -46,11 +46,14 @@ const MEM = { 'f32.load': 0x2a, 'f32.store': 0x38 } as const;
 /** SIMD opcodes (after the 0xfd prefix). */
 const SIMD = {
   'v128.load': 0x00,
+  'v128.load8x8_s': 0x01,
   'v128.load32_splat': 0x09,
   'v128.store': 0x0b,
   'i32x4.splat': 0x11,
   'v128.and': 0x4e,
   'v128.or': 0x50,
+  'i32x4.extend_low_i16x8_s': 0xa7,
+  'i32x4.extend_high_i16x8_s': 0xa8,
   'i32x4.extend_low_i16x8_u': 0xa9,
   'i32x4.extend_high_i16x8_u': 0xaa,
   'f32x4.splat': 0x13,
@@ -64,6 +67,7 @@ const SIMD = {
   'f32x4.min': 0xe8,
   'f32x4.max': 0xe9,
   'i32x4.trunc_sat_f32x4_s': 0xf8,
+  'f32x4.convert_i32x4_s': 0xfa,
   'f32x4.relaxed_madd': 0x105,
 } as const;
 

@@ -83,7 +83,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * Weights made ready for the layers while a model streams in (`add` as each arrives), so that
  * buildModel after the last byte mostly wires what exists. Each float16/int8 weight is widened
  * once on wasm and cpu, whose layers read float32, except a Linear's weight that the WASM GEMM
- * stores packed (float16 stays float16 there) and the WebGPU formats 'f16'/'int8' (packed as
+ * stores packed (float16 stays float16 there, int8 stays int8 with its row scales) and the WebGPU formats 'f16'/'int8' (packed as
  * stored). Device weights are made as soon as their bytes are in: each Linear's
  * (`<p>.weight` + `<p>.bias`; GEMM-packed, transposed or packed for the WebGPU kernels; the
  * attention's query, key and value as one, as the layer concatenates them) and the float32
@@ -102,7 +102,7 @@ export function preparedWeightSource(
   // wasm/cpu layers read float32 tensors; the WebGPU formats keep float16/int8 packed.
   const float32Tensors = linearFormat !== 'f16' && linearFormat !== 'int8';
   // Host values widened once at arrival, except where the Linear's storage keeps them packed
-  // (the WebGPU formats, and the WASM GEMM, which holds float16 as float16).
+  // (the WebGPU formats, and the WASM GEMM, which holds float16 and int8 as stored).
   const widen = float32Tensors && linearFormat !== 'wasm-gemm';
   const host = new Map<string, { shape: number[]; values: HostValues }>();
   const linears = new Map<string, { shape: [number, number]; lw: LinearWeights }>();
