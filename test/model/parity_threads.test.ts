@@ -85,9 +85,18 @@ describe('lxmert-tiny-qa on wasm, GEMM engine on 2 threads', () => {
     '%s: every output within tolerance, and equal to 1 thread bit for bit',
     async (_, c) => {
       const inputs = caseInputs(g, c);
-      engine.startProfile();
-      const out = forwardAll(model, inputs);
-      const profile = engine.stopProfile()!;
+      // On a busy machine the OS may not run the helper during a whole tiny forward (the caller
+      // then claims every unit): run again, after a pause, until the helper took part.
+      let out: ReturnType<typeof forwardAll>;
+      let profile: NonNullable<ReturnType<GemmEngine['stopProfile']>>;
+      for (let attempt = 1; ; attempt++) {
+        engine.startProfile();
+        out = forwardAll(model, inputs);
+        profile = engine.stopProfile()!;
+        if (profile.helperUnits > 0 || attempt === 20) break;
+        tf.dispose(Object.values(out));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       expect(profile.gemmJobs, 'products split across threads').toBeGreaterThan(0);
       expect(profile.singleJobs, 'nothing left on one thread').toBe(0);
       expect(profile.helperUnits, 'the helper ran units').toBeGreaterThan(0);
