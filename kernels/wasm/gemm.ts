@@ -158,9 +158,30 @@ onmessage = (e) => {
 /** The gemm job's dtype word (control [10]) per PackedGemm dtype. */
 const JOB_DTYPE = { f32: 0, f16: 1, i8: 2 } as const;
 
-/** Bytes of an int8 weight block: the panels (one byte per weight), then 8 scales per panel. */
-function int8WeightBytes(panels: number, kPad: number): number {
-  return panels * kPad * 8 + panels * 32;
+/** Bytes of a packed weight block (int8: the panels, one byte per weight, then the scales). */
+function weightBytes(dtype: PackedGemm['dtype'], panels: number, kPad: number): number {
+  if (dtype === 'i8') return panels * kPad * 8 + panels * 32; // bytes, then 8 scales per panel
+  return panels * kPad * (dtype === 'f16' ? 16 : 32);
+}
+
+/**
+ * Zero `view` over the weight block at element `base0` and scatter `weight` [out, inF] row-major
+ * into it in 8-column panels: element (n, k) at base0 + (n >> 3)·kPad·8 + k·8 + (n & 7).
+ */
+function scatterPanels(
+  view: Float32Array | Uint16Array | Int8Array,
+  base0: number,
+  weight: Float32Array | Uint16Array | Int8Array,
+  out: number,
+  inF: number,
+  kPad: number,
+): void {
+  view.fill(0, base0, base0 + Math.ceil(out / 8) * kPad * 8);
+  for (let n = 0; n < out; n++) {
+    const base = base0 + (n >> 3) * kPad * 8 + (n & 7);
+    const row = n * inF;
+    for (let k = 0; k < inF; k++) view[base + k * 8] = weight[row + k];
+  }
 }
 
 /** A Linear layer's weight and bias, packed in the engine's memory. */
@@ -459,35 +480,12 @@ export class GemmEngine {
     out: number,
     inF: number,
   ): PackedGemm {
-    const half = weight instanceof Uint16Array;
+    const dtype = weight instanceof Uint16Array ? 'f16' : 'f32';
     const { kPad, panels } = gemmPanelLayout(inF, out);
-    const wBytes = panels * kPad * (half ? 16 : 32);
-    const w = this.alloc(wBytes);
-    const b = this.alloc(panels * 32);
-    const view = half ? new Uint16Array(this.memory.buffer) : this.f32();
-    const base0 = w.offset / view.BYTES_PER_ELEMENT;
-    view.fill(0, base0, base0 + wBytes / view.BYTES_PER_ELEMENT);
-    for (let n = 0; n < out; n++) {
-      const base = base0 + (n >> 3) * kPad * 8 + (n & 7);
-      const row = n * inF;
-      for (let k = 0; k < inF; k++) view[base + k * 8] = weight[row + k];
-    }
-    const f = this.f32();
-    f.fill(0, b.offset / 4, b.offset / 4 + panels * 8);
-    f.set(bias.subarray(0, out), b.offset / 4);
-    this.heldBytes += w.bytes + b.bytes;
-    return {
-      inFeatures: inF,
-      outFeatures: out,
-      kPad,
-      panels,
-      weightOffset: w.offset,
-      biasOffset: b.offset,
-      bytes: w.bytes + b.bytes,
-      dtype: half ? 'f16' : 'f32',
-      scalesOffset: 0,
-      released: false,
-    };
+    const w = this.alloc(weightBytes(dtype, panels, kPad));
+    const view = dtype === 'f16' ? new Uint16Array(this.memory.buffer) : this.f32();
+    scatterPanels(view, w.offset / view.BYTES_PER_ELEMENT, weight, out, inF, kPad);
+    return this.withBias(w, bias, { inF, out, kPad, panels, dtype, scalesOffset: 0 });
   }
 
   /**
@@ -504,32 +502,39 @@ export class GemmEngine {
       );
     }
     const { kPad, panels } = gemmPanelLayout(inF, out);
-    const wBytes = int8WeightBytes(panels, kPad);
-    const w = this.alloc(wBytes);
-    const b = this.alloc(panels * 32);
-    const bytes = new Int8Array(this.memory.buffer);
-    bytes.fill(0, w.offset, w.offset + wBytes);
-    for (let n = 0; n < out; n++) {
-      const base = w.offset + (n >> 3) * kPad * 8 + (n & 7);
-      const row = n * inF;
-      for (let k = 0; k < inF; k++) bytes[base + k * 8] = int8[row + k];
-    }
+    const w = this.alloc(weightBytes('i8', panels, kPad));
+    scatterPanels(new Int8Array(this.memory.buffer), w.offset, int8, out, inF, kPad);
+    const scalesOffset = w.offset + panels * kPad * 8;
     const f = this.f32();
-    const sAt = w.offset + panels * kPad * 8;
-    f.set(scales, sAt / 4);
-    f.fill(0, b.offset / 4, b.offset / 4 + panels * 8);
-    f.set(bias.subarray(0, out), b.offset / 4);
+    f.fill(0, scalesOffset / 4, scalesOffset / 4 + panels * 8);
+    f.set(scales, scalesOffset / 4);
+    return this.withBias(w, bias, { inF, out, kPad, panels, dtype: 'i8', scalesOffset });
+  }
+
+  /** The padded bias after a packed weight block `w`, and the record of both. */
+  private withBias(
+    w: Block,
+    bias: Float32Array,
+    l: Pick<PackedGemm, 'kPad' | 'panels' | 'dtype' | 'scalesOffset'> & {
+      inF: number;
+      out: number;
+    },
+  ): PackedGemm {
+    const b = this.alloc(l.panels * 32);
+    const f = this.f32();
+    f.fill(0, b.offset / 4, b.offset / 4 + l.panels * 8);
+    f.set(bias.subarray(0, l.out), b.offset / 4);
     this.heldBytes += w.bytes + b.bytes;
     return {
-      inFeatures: inF,
-      outFeatures: out,
-      kPad,
-      panels,
+      inFeatures: l.inF,
+      outFeatures: l.out,
+      kPad: l.kPad,
+      panels: l.panels,
       weightOffset: w.offset,
       biasOffset: b.offset,
       bytes: w.bytes + b.bytes,
-      dtype: 'i8',
-      scalesOffset: sAt,
+      dtype: l.dtype,
+      scalesOffset: l.scalesOffset,
       released: false,
     };
   }
@@ -538,10 +543,7 @@ export class GemmEngine {
   unpack(p: PackedGemm): void {
     if (p.released) return;
     p.released = true;
-    const wBytes =
-      p.dtype === 'i8'
-        ? int8WeightBytes(p.panels, p.kPad)
-        : p.panels * p.kPad * (p.dtype === 'f16' ? 16 : 32);
+    const wBytes = weightBytes(p.dtype, p.panels, p.kPad);
     this.release({ offset: p.weightOffset, bytes: Math.ceil(wBytes / ALIGN) * ALIGN });
     this.release({ offset: p.biasOffset, bytes: Math.ceil((p.panels * 32) / ALIGN) * ALIGN });
     this.heldBytes -= p.bytes;
