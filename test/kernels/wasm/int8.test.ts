@@ -9,14 +9,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker as NodeWorker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dense, denseAddLayerNorm } from '../../../kernels/ops.js';
 import { addLayerNormFallback } from '../../../kernels/fallback/add_layer_norm.js';
 import { denseFallback } from '../../../kernels/fallback/dense.js';
 import type { Activation } from '../../../kernels/types.js';
-import { GemmEngine, gemmEngine, gemmIsa, type HelperThread } from '../../../kernels/wasm/gemm.js';
+import { GemmEngine, gemmEngine, gemmIsa } from '../../../kernels/wasm/gemm.js';
 import { gemmModuleBytes } from '../../../kernels/wasm/gemm_kernel.js';
 import { disposeLinearWeights, makeLinearWeights } from '../../../kernels/weights.js';
 import * as int8Codec from '../../../src/codec/int8.js';
@@ -30,6 +29,7 @@ import { readSafetensors } from '../../../src/weights/safetensors.js';
 import { useBackend } from '../../helpers/backends.js';
 import { caseInputs, compareOutputs, disposeInputs, loadGolden } from '../../helpers/golden.js';
 import { maxAbs, randomArray, relL2 } from '../webgpu_env.js';
+import { nodeHelper } from '../../helpers/wasm_threads.js';
 
 vi.mock('../../../src/codec/int8.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../src/codec/int8.js')>();
@@ -52,17 +52,6 @@ function engineFor(isa: 'relaxed-simd' | 'simd128', threads: number, helper?: ty
     maxPages: 65536,
   });
   return new GemmEngine(new WebAssembly.Module(bytes), isa, threads, helper);
-}
-
-/** A helper thread in Node: worker_threads running the helper source on the shared memory. */
-function nodeHelper(source: string): HelperThread {
-  const w = new NodeWorker(
-    `const { parentPort } = require('node:worker_threads');\n${source}\n` +
-      `parentPort.on('message', (data) => onmessage({ data }));`,
-    { eval: true },
-  );
-  w.unref();
-  return { postMessage: (m) => w.postMessage(m), terminate: () => void w.terminate() };
 }
 
 /** The instruction sets this runtime validates (Node 20: SIMD128; Chromium: both). */

@@ -7,13 +7,12 @@
  * results bit for bit and match the twins.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Worker as NodeWorker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { denseAddLayerNorm, dense, attention, splitProjections } from '../../../kernels/ops.js';
 import { attentionFallback } from '../../../kernels/fallback/attention.js';
 import { addLayerNormFallback } from '../../../kernels/fallback/add_layer_norm.js';
 import { denseFallback } from '../../../kernels/fallback/dense.js';
-import { GemmEngine, gemmIsa, type HelperThread } from '../../../kernels/wasm/gemm.js';
+import { GemmEngine, gemmIsa } from '../../../kernels/wasm/gemm.js';
 import { gemmModuleBytes } from '../../../kernels/wasm/gemm_kernel.js';
 import {
   disposeLinearWeights,
@@ -24,6 +23,7 @@ import { MASK_MIN } from '../../../src/model/index.js';
 import { decodeFloat16, f32ToF16Bits } from '../../../src/codec/float16.js';
 import { useBackend } from '../../helpers/backends.js';
 import { maxAbs, randomArray } from '../webgpu_env.js';
+import { nodeHelper } from '../../helpers/wasm_threads.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -135,17 +135,6 @@ describe('WASM layer ops vs tf ops', () => {
     tf.dispose([pq, pk, mask, got, want.context]);
   });
 });
-
-/** A helper thread in Node: worker_threads running the helper source on the shared memory. */
-function nodeHelper(source: string): HelperThread {
-  const w = new NodeWorker(
-    `const { parentPort } = require('node:worker_threads');\n${source}\n` +
-      `parentPort.on('message', (data) => onmessage({ data }));`,
-    { eval: true },
-  );
-  w.unref();
-  return { postMessage: (m) => w.postMessage(m), terminate: () => void w.terminate() };
-}
 
 describe('WASM layer ops on helper threads', () => {
   const engines: GemmEngine[] = [];
