@@ -5,7 +5,7 @@
  * Web's WASM MatMul + Add (one thread) on the same numbers, alternating within each round;
  * GFLOP/s from the median of the rounds.
  */
-import { GemmEngine } from '../../kernels/wasm/gemm.js';
+import { createGemmEngine, type GemmEngine } from '../../kernels/wasm/gemm.js';
 import { gemmModuleBytes } from '../../kernels/wasm/gemm_kernel.js';
 import { linearOnnx } from './onnx_linear.js';
 
@@ -59,7 +59,7 @@ export function gemmVariants(): GemmVariant[] {
     const bytes = gemmModuleBytes({ relaxed, shared: false, maxPages: 65536 });
     if (!WebAssembly.validate(bytes)) continue;
     const isa = relaxed ? 'relaxed-simd' : 'simd128';
-    out.push({ name: isa, engine: new GemmEngine(new WebAssembly.Module(bytes), isa, 1) });
+    out.push({ name: isa, engine: createGemmEngine(isa) });
   }
   return out;
 }

@@ -845,12 +845,23 @@ export function gemmEngine(): GemmEngine | null {
   if (engine !== undefined) return engine;
   const isa = gemmIsa();
   if (!isa) return (engine = null);
-  const threads = threadCount();
+  return (engine = createGemmEngine(isa, threadCount()));
+}
+
+/**
+ * A new engine running the `isa` kernel on `threads` threads (the module built for shared memory
+ * when > 1; helpers started by `spawnHelper`, by default Blob workers). gemmEngine() is the
+ * process-wide one; tests and benchmarks make their own.
+ */
+export function createGemmEngine(
+  isa: 'relaxed-simd' | 'simd128',
+  threads = 1,
+  spawnHelper?: (source: string, index: number) => HelperThread,
+): GemmEngine {
   const bytes = gemmModuleBytes({
     relaxed: isa === 'relaxed-simd',
     shared: threads > 1,
     maxPages: MAX_PAGES,
   });
-  engine = new GemmEngine(new WebAssembly.Module(bytes), isa, threads);
-  return engine;
+  return new GemmEngine(new WebAssembly.Module(bytes), isa, threads, spawnHelper);
 }

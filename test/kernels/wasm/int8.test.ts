@@ -15,7 +15,7 @@ import { dense, denseAddLayerNorm } from '../../../kernels/ops.js';
 import { addLayerNormFallback } from '../../../kernels/fallback/add_layer_norm.js';
 import { denseFallback } from '../../../kernels/fallback/dense.js';
 import type { Activation } from '../../../kernels/types.js';
-import { GemmEngine, gemmEngine, gemmIsa } from '../../../kernels/wasm/gemm.js';
+import { createGemmEngine, GemmEngine, gemmEngine, gemmIsa } from '../../../kernels/wasm/gemm.js';
 import { gemmModuleBytes } from '../../../kernels/wasm/gemm_kernel.js';
 import { disposeLinearWeights, makeLinearWeights } from '../../../kernels/weights.js';
 import * as int8Codec from '../../../src/codec/int8.js';
@@ -43,15 +43,6 @@ beforeAll(async () => {
 function int8Linear(out: number, inF: number, seed: number) {
   const q = quantizeInt8(randomArray(out * inF, seed, 0.3), out, inF);
   return { q, bias: randomArray(out, seed + 1, 0.5), wide: dequantizeInt8(q, inF) };
-}
-
-function engineFor(isa: 'relaxed-simd' | 'simd128', threads: number, helper?: typeof nodeHelper) {
-  const bytes = gemmModuleBytes({
-    relaxed: isa === 'relaxed-simd',
-    shared: threads > 1,
-    maxPages: 65536,
-  });
-  return new GemmEngine(new WebAssembly.Module(bytes), isa, threads, helper);
 }
 
 /** The instruction sets this runtime validates (Node 20: SIMD128; Chromium: both). */
@@ -83,7 +74,7 @@ describe('int8 weights in the WASM GEMM', () => {
     it.each(CASES)(
       `${isa}: x [$m, $inF] × [$out, $inF] int8, $act: the float32 packing's values bit for bit, the tf-op twin within 1e-5`,
       ({ m, inF, out, act }) => {
-        const engine = engineFor(isa, 1);
+        const engine = createGemmEngine(isa, 1);
         const { q, bias, wide } = int8Linear(out, inF, inF * 3 + out);
         const p = engine.packInt8(q, bias, out, inF);
         const pf = engine.pack(wide, bias, out, inF);
@@ -162,7 +153,7 @@ describe('int8 GEMM on helper threads', () => {
 
   it('2 threads give the 1-thread results bit for bit (dense with GELU, + LayerNorm)', async () => {
     const isa = gemmIsa()!;
-    const [one, two] = [engineFor(isa, 1), engineFor(isa, 2, nodeHelper)];
+    const [one, two] = [createGemmEngine(isa, 1), createGemmEngine(isa, 2, nodeHelper)];
     engines.push(one, two);
     expect(await two.whenReady(20000)).toBe(2);
     const [m, inF, out] = [36, 768, 1536];

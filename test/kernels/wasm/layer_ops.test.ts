@@ -12,8 +12,7 @@ import { denseAddLayerNorm, dense, attention, splitProjections } from '../../../
 import { attentionFallback } from '../../../kernels/fallback/attention.js';
 import { addLayerNormFallback } from '../../../kernels/fallback/add_layer_norm.js';
 import { denseFallback } from '../../../kernels/fallback/dense.js';
-import { GemmEngine, gemmIsa } from '../../../kernels/wasm/gemm.js';
-import { gemmModuleBytes } from '../../../kernels/wasm/gemm_kernel.js';
+import { createGemmEngine, GemmEngine, gemmIsa } from '../../../kernels/wasm/gemm.js';
 import {
   disposeLinearWeights,
   makeLinearWeights,
@@ -141,13 +140,7 @@ describe('WASM layer ops on helper threads', () => {
   afterAll(() => engines.forEach((e) => e.close()));
 
   function engine(threads: number): GemmEngine {
-    const isa = gemmIsa()!;
-    const bytes = gemmModuleBytes({
-      relaxed: isa === 'relaxed-simd',
-      shared: threads > 1,
-      maxPages: 65536,
-    });
-    const e = new GemmEngine(new WebAssembly.Module(bytes), isa, threads, nodeHelper);
+    const e = createGemmEngine(gemmIsa()!, threads, nodeHelper);
     engines.push(e);
     return e;
   }
