@@ -4,25 +4,16 @@
 // (batch 1, 20 tokens, 36 boxes) after 3 warm-ups, profiled with tf.profile.
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import {
-  buildModel,
-  randomWeightSource,
-  DEFAULT_CONFIG,
-  selectBackend,
-} from '../dist/src/index.js';
-import { randomInputs } from '../dist/src/cli/bench.js';
+import { buildModel, randomWeightSource, selectBackend } from '../dist/src/index.js';
+import { presetConfig, randomInputs } from '../dist/src/cli/bench.js';
+import { kernelTimes } from './kernel_times.mjs';
 
 const { values } = parseArgs({
   options: { backend: { type: 'string' }, preset: { type: 'string' } },
 });
-const labels = { vqa: 3129, base: 9500, gqa: 1842 }[values.preset ?? 'vqa'];
 tf.enableProdMode();
 await selectBackend(values.backend ?? 'wasm');
-const cfg = {
-  ...DEFAULT_CONFIG,
-  numQaLabels: labels,
-  architectures: ['LxmertForQuestionAnswering'],
-};
+const cfg = presetConfig(values.preset ?? 'vqa');
 const model = buildModel(cfg, randomWeightSource(0));
 const x = randomInputs(cfg, 1, 20, 36, 0);
 const once = () => model.answerScores(x, { validate: false });
@@ -32,14 +23,7 @@ const prof = await tf.profile(async () => {
   await s.data();
   return s;
 });
-const byKernel = new Map();
-for (const k of prof.kernels) {
-  const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-  e.ms += k.kernelTimeMs;
-  e.calls++;
-  byKernel.set(k.name, e);
-}
-const total = [...byKernel.values()].reduce((a, b) => a + b.ms, 0);
+const { byKernel, totalMs: total } = kernelTimes(prof);
 console.log(
   `${tf.getBackend()}: ${prof.kernels.length} kernels, ${total.toFixed(1)} ms of kernel time`,
 );

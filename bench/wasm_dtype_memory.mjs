@@ -8,13 +8,8 @@
 // after its build), the tf.js tensor bytes it added, and the median forward time.
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import {
-  buildModel,
-  DEFAULT_CONFIG,
-  randomWeightSource,
-  selectBackend,
-} from '../dist/src/index.js';
-import { randomInputs } from '../dist/src/cli/bench.js';
+import { buildModel, randomWeightSource, selectBackend } from '../dist/src/index.js';
+import { presetConfig, randomInputs } from '../dist/src/cli/bench.js';
 import { gemmEngine } from '../dist/kernels/wasm/gemm.js';
 import { f32ToF16Bits } from '../dist/src/codec/float16.js';
 import { quantizeInt8 } from '../dist/src/codec/int8.js';
@@ -24,7 +19,7 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }
 const runs = Number(values.runs);
 tf.enableProdMode();
 await selectBackend('wasm', { log: () => {} });
-const cfg = { ...DEFAULT_CONFIG, numQaLabels: 3129, architectures: ['LxmertForQuestionAnswering'] };
+const cfg = presetConfig('vqa');
 const engine = gemmEngine();
 if (!engine) throw new Error('no WASM GEMM engine in this runtime');
 

@@ -5,13 +5,8 @@
 // (add --experimental-wasm-relaxed-simd on Node 20 for the relaxed-SIMD build).
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import {
-  buildModel,
-  DEFAULT_CONFIG,
-  randomWeightSource,
-  selectBackend,
-} from '../dist/src/index.js';
-import { randomInputs } from '../dist/src/cli/bench.js';
+import { buildModel, randomWeightSource, selectBackend } from '../dist/src/index.js';
+import { presetConfig, randomInputs } from '../dist/src/cli/bench.js';
 import { WASM_GEMM_FLAG } from '../dist/kernels/flags.js';
 import { gemmEngine } from '../dist/kernels/wasm/gemm.js';
 
@@ -19,7 +14,7 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' 
 const runs = Number(values.runs);
 tf.enableProdMode();
 await selectBackend('wasm', { log: () => {} });
-const cfg = { ...DEFAULT_CONFIG, numQaLabels: 3129, architectures: ['LxmertForQuestionAnswering'] };
+const cfg = presetConfig('vqa');
 const models = {};
 for (const gemm of [true, false]) {
   tf.env().set(WASM_GEMM_FLAG, gemm);

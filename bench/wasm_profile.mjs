@@ -6,20 +6,16 @@
 // kernels (tf.profile, by name, top-level only) and how many tf.js ops one layer of each kind runs.
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import {
-  buildModel,
-  DEFAULT_CONFIG,
-  randomWeightSource,
-  selectBackend,
-} from '../dist/src/index.js';
-import { randomInputs } from '../dist/src/cli/bench.js';
+import { buildModel, randomWeightSource, selectBackend } from '../dist/src/index.js';
+import { presetConfig, randomInputs } from '../dist/src/cli/bench.js';
+import { kernelTimes } from './kernel_times.mjs';
 import { gemmEngine, GemmEngine } from '../dist/kernels/wasm/gemm.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
 tf.enableProdMode();
 await selectBackend('wasm', { log: () => {} });
-const cfg = { ...DEFAULT_CONFIG, numQaLabels: 3129, architectures: ['LxmertForQuestionAnswering'] };
+const cfg = presetConfig('vqa');
 const model = buildModel(cfg, randomWeightSource(0));
 const x = randomInputs(cfg, 1, 20, 36, 0);
 const engine = gemmEngine();
@@ -71,14 +67,7 @@ const med = (v) => [...v].sort((p, q) => p - q)[v.length >> 1];
 const wall = med(walls);
 const mid = perRun[walls.indexOf(wall)];
 const prof = await tf.profile(once);
-const byKernel = new Map();
-for (const k of prof.kernels) {
-  const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-  e.ms += k.kernelTimeMs;
-  e.calls++;
-  byKernel.set(k.name, e);
-}
-const tfMs = [...byKernel.values()].reduce((a, b) => a + b.ms, 0);
+const { byKernel, totalMs: tfMs } = kernelTimes(prof);
 console.log(`isa ${engine?.isa} threads ${engine?.threads}; forward median ${wall.toFixed(1)} ms`);
 console.log('JS-side (calling thread, nested timers overlap):');
 for (const [k, e] of Object.entries(mid).sort((a, b) => b[1].ms - a[1].ms))

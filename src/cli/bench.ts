@@ -51,17 +51,25 @@ own default is 15, which holds more GPU memory).
 
 ${FROM_HELP}`;
 
-const PRESETS: Record<string, number> = { base: 9500, vqa: 3129, gqa: 1842 };
+const PRESETS = { base: 9500, vqa: 3129, gqa: 1842 } as const;
+
+/** lxmert-base shapes with the preset's answer head (`--random base|vqa|gqa`; benchmarks). */
+export function presetConfig(preset: keyof typeof PRESETS): LxmertConfig {
+  if (!Object.hasOwn(PRESETS, preset)) {
+    throw new UsageError(
+      `preset: expected one of ${Object.keys(PRESETS).join(', ')}, got '${preset}'`,
+    );
+  }
+  return {
+    ...DEFAULT_CONFIG,
+    numQaLabels: PRESETS[preset],
+    architectures: ['LxmertForQuestionAnswering'],
+    id2label: null,
+  };
+}
 
 async function randomConfig(spec: string): Promise<LxmertConfig> {
-  if (PRESETS[spec] !== undefined) {
-    return {
-      ...DEFAULT_CONFIG,
-      numQaLabels: PRESETS[spec],
-      architectures: ['LxmertForQuestionAnswering'],
-      id2label: null,
-    };
-  }
+  if (Object.hasOwn(PRESETS, spec)) return presetConfig(spec as keyof typeof PRESETS);
   let text: string;
   try {
     text = await readTextFile(spec, {
